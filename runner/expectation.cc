@@ -1,0 +1,80 @@
+#include "runner/expectation.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace ahub {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::string Num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+Interval Expectation::Accepted() const { return AcceptedAround(a_); }
+
+Interval Expectation::AcceptedAround(double center) const {
+  switch (kind_) {
+    case Kind::kApproxAbs:
+      return {center - b_, center + b_};
+    case Kind::kApproxRel: {
+      // The tolerance is relative to the stated target, not to the centre, so that a measured
+      // value and the stated one carry the same absolute width.
+      const double w = b_ * std::fabs(a_);
+      return {center - w, center + w};
+    }
+    case Kind::kAtLeast:
+      return {a_, kInf};
+    case Kind::kAtMost:
+      return {-kInf, a_};
+    case Kind::kBetween:
+      return {a_, b_};
+  }
+  return {-kInf, kInf};
+}
+
+bool Expectation::Accepts(double measured) const {
+  if (!std::isfinite(measured)) return false;
+  const Interval i = Accepted();
+  return measured >= i.lo && measured <= i.hi;
+}
+
+nlohmann::json Expectation::ToJson() const {
+  switch (kind_) {
+    case Kind::kApproxAbs:
+      return {{"approx", a_}, {"abs", b_}};
+    case Kind::kApproxRel:
+      return {{"approx", a_}, {"rel", b_}};
+    case Kind::kAtLeast:
+      return {{"at_least", a_}};
+    case Kind::kAtMost:
+      return {{"at_most", a_}};
+    case Kind::kBetween:
+      return {{"between", {a_, b_}}};
+  }
+  return nullptr;
+}
+
+std::string Expectation::ToString() const {
+  switch (kind_) {
+    case Kind::kApproxAbs:
+      return Num(a_) + " ± " + Num(b_);
+    case Kind::kApproxRel:
+      return Num(a_) + " ± " + Num(b_ * 100) + "%";
+    case Kind::kAtLeast:
+      return ">= " + Num(a_);
+    case Kind::kAtMost:
+      return "<= " + Num(a_);
+    case Kind::kBetween:
+      return "[" + Num(a_) + ", " + Num(b_) + "]";
+  }
+  return "?";
+}
+
+}  // namespace ahub

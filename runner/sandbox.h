@@ -1,0 +1,89 @@
+// Sandbox: runs one untrusted command under bubblewrap with resource limits, and reports how it
+// ended. The hub and `ahub verify` execute package code only through this interface.
+//
+// What the command sees (BubblewrapSandbox):
+//   1. New user, pid, net, ipc, uts and cgroup namespaces; no network but its own loopback.
+//   2. System directories (/usr and the merged-usr links, a minimal /etc) read-only; /proc, /dev.
+//   3. The package directory read-only at kPackageMount, its working directory.
+//   4. One writable output directory at kOutputMount; a private /tmp capped in size.
+//   5. Extra read-only binds the caller names (the built-in experiments directory).
+//   6. Nothing else of the host: no home directories, no hub data, no tokens; a clean environment.
+//   7. GPU device nodes and driver libraries only when spec.gpu is set.
+// Limits: wall clock (the whole process tree is killed), memory, process count, size of each
+// output file and of the output directory, captured stdout/stderr (truncated with a marker).
+//
+// Thread-safety: Run() may be called concurrently from several threads; each call is independent.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runner/status.h"
+
+namespace ahub {
+
+inline constexpr const char* kPackageMount = "/pkg";
+inline constexpr const char* kOutputMount = "/out";
+inline constexpr const char* kBuiltinMount = "/opt/ahub/bin";
+
+struct SandboxLimits {
+  double wall_seconds = 60;
+  int64_t memory_mb = 1024;
+  int processes = 32;
+  int64_t output_bytes = 64LL << 20;  // each output file, and the output directory in total
+  int64_t log_bytes = 1LL << 20;      // captured stdout and stderr, each
+  int64_t tmp_mb = 256;               // private /tmp
+};
+
+struct SandboxSpec {
+  std::vector<std::string> argv;  // argv[0]: absolute path as seen inside the sandbox
+  std::filesystem::path package_dir;  // host path, bound read-only at kPackageMount
+  std::filesystem::path output_dir;   // host path (exists, empty), bound read-write at kOutputMount
+  std::vector<std::pair<std::filesystem::path, std::string>> ro_binds;  // host path -> inside path
+  std::map<std::string, std::string> env;  // added to the sandbox's minimal environment
+  bool gpu = false;
+  SandboxLimits limits;
+};
+
+enum class KilledBy { kNone, kTimeout, kMemory, kProcesses, kOutputSize, kSignal };
+
+// "none", "timeout", "memory", "processes", "output_size", "signal".
+const char* KilledByName(KilledBy k);
+
+struct RunOutcome {
+  int exit_code = -1;  // the command's exit status; -1 when it ended by a signal
+  int term_signal = 0;
+  KilledBy killed_by = KilledBy::kNone;
+  double wall_seconds = 0;
+  double cpu_seconds = 0;  // user + system of the whole tree
+  double peak_memory_mb = 0;
+  std::string stdout_text;
+  std::string stderr_text;  // includes a "[... truncated N bytes ...]" marker when cut
+  std::string enforcement;  // how limits were enforced: "cgroup-v2", "cgroup-v1" or "rlimit"
+
+  bool succeeded() const { return killed_by == KilledBy::kNone && exit_code == 0; }
+};
+
+class Sandbox {
+ public:
+  virtual ~Sandbox() = default;
+  // Runs the command to completion. A non-ok Status means the sandbox itself could not be set up
+  // (bubblewrap missing, bad spec); anything the command does ends as a RunOutcome.
+  virtual Result<RunOutcome> Run(const SandboxSpec& spec) = 0;
+};
+
+struct BubblewrapOptions {
+  std::string bwrap_path = "bwrap";  // looked up in PATH when not absolute
+};
+
+std::unique_ptr<Sandbox> NewBubblewrapSandbox(const BubblewrapOptions& options = {});
+
+// True when the host has an NVIDIA GPU the sandbox could pass through (/dev/nvidia0 exists).
+bool HostHasGpu();
+
+}  // namespace ahub

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what AttentionHub needs on a fresh Debian 12 machine: Debian packages through apt
+# (only those missing) and the test-only npm packages of tests/. Safe to run repeatedly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libssl-dev
+  libsqlite3-dev libgit2-dev libarchive-dev libcpp-httplib-dev libpugixml-dev
+  libgtest-dev libgmock-dev
+  bubblewrap python3 nodejs npm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Test-only JavaScript tools (ajv for the schema conformance test), pinned by package-lock.json.
+for dir in tests/schema; do
+  if [ -f "$dir/package-lock.json" ] && { [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; }; then
+    echo "install-deps: npm ci in $dir" >&2
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    touch "$dir/node_modules"
+  fi
+done
