@@ -52,6 +52,9 @@ class ScratchDir {
     }
     std::string templ = (fs::temp_directory_path() / "ahub-verify-XXXXXX").string();
     if (!mkdtemp(templ.data())) return Status::IoError("cannot create a scratch directory in " + fs::temp_directory_path().string());
+    // The sandbox runs the command under an unprivileged uid, which must be able to reach the
+    // output directories inside (but not list this one).
+    fs::permissions(templ, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
     return std::make_unique<ScratchDir>(templ, true);
   }
   ScratchDir(fs::path path, bool remove) : path_(std::move(path)), remove_(remove) {}

@@ -858,7 +858,21 @@ LoadResult ParseManifest(const std::string& text, const fs::path& dir) {
   Checker checker;
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    // A second document would be ignored by some parsers and read by others: refuse it.
+    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1) {
+      Diagnostic d;
+      const YAML::Mark m = docs[1].Mark();
+      if (m.line >= 0) {
+        d.line = m.line + 1;
+        d.column = m.column + 1;
+      }
+      d.message = "the manifest holds " + std::to_string(docs.size()) +
+                  " YAML documents; accepted: exactly one (remove the `---` separators)";
+      result.diagnostics.push_back(std::move(d));
+      return result;
+    }
+    if (!docs.empty()) root = docs[0];
   } catch (const YAML::Exception& e) {
     Diagnostic d;
     if (e.mark.line >= 0) {

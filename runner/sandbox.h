@@ -11,6 +11,12 @@
 //   7. GPU device nodes and driver libraries only when spec.gpu is set.
 // Limits: wall clock (the whole process tree is killed), memory, process count, size of each
 // output file and of the output directory, captured stdout/stderr (truncated with a marker).
+// They are enforced with cgroups (v2, else v1) when this process can create them, else with
+// rlimits; RunOutcome.enforcement says which. Run as root, the command runs under a fresh
+// unprivileged uid (never as root): the output directory is lent to that uid for the run, and the
+// package directory and every directory above it must be readable/searchable by others.
+// After Run() returns no process of the run is alive, and the output directory holds only
+// regular files and directories (links, FIFOs and sockets the command made are removed).
 //
 // Thread-safety: Run() may be called concurrently from several threads; each call is independent.
 #pragma once
@@ -34,10 +40,10 @@ inline constexpr const char* kBuiltinMount = "/opt/ahub/bin";
 struct SandboxLimits {
   double wall_seconds = 60;
   int64_t memory_mb = 1024;
-  int processes = 32;
+  int processes = 32;  // tasks (processes and threads) of the command's tree
   int64_t output_bytes = 64LL << 20;  // each output file, and the output directory in total
   int64_t log_bytes = 1LL << 20;      // captured stdout and stderr, each
-  int64_t tmp_mb = 256;               // private /tmp
+  int64_t tmp_mb = 256;               // private /tmp (its pages also count as memory)
 };
 
 struct SandboxSpec {
@@ -56,12 +62,15 @@ enum class KilledBy { kNone, kTimeout, kMemory, kProcesses, kOutputSize, kSignal
 const char* KilledByName(KilledBy k);
 
 struct RunOutcome {
-  int exit_code = -1;  // the command's exit status; -1 when it ended by a signal
+  // The command's exit status; -1 when it ended by a signal. bubblewrap reports a death by signal
+  // N as status 128+N, so a status in 129..192 is read as signal N.
+  int exit_code = -1;
   int term_signal = 0;
   KilledBy killed_by = KilledBy::kNone;
   double wall_seconds = 0;
   double cpu_seconds = 0;  // user + system of the whole tree
   double peak_memory_mb = 0;
+  int64_t output_bytes = 0;  // total size of the regular files in the output directory
   std::string stdout_text;
   std::string stderr_text;  // includes a "[... truncated N bytes ...]" marker when cut
   std::string enforcement;  // how limits were enforced: "cgroup-v2", "cgroup-v1" or "rlimit"
@@ -79,6 +88,7 @@ class Sandbox {
 
 struct BubblewrapOptions {
   std::string bwrap_path = "bwrap";  // looked up in PATH when not absolute
+  bool use_cgroups = true;           // false: enforce limits with rlimits even where cgroups work
 };
 
 std::unique_ptr<Sandbox> NewBubblewrapSandbox(const BubblewrapOptions& options = {});

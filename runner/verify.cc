@@ -212,7 +212,8 @@ nlohmann::json Report::ToJson() const {
     json jr = {{"experiment", rec.experiment}};
     if (!rec.skip_reason.empty()) {
       jr.update({{"exit", nullptr}, {"signal", 0}, {"wall_seconds", 0}, {"cpu_seconds", 0},
-                 {"peak_memory_mb", 0}, {"killed_by", "none"}, {"skipped", rec.skip_reason}});
+                 {"peak_memory_mb", 0}, {"killed_by", "none"}, {"stderr_tail", ""},
+                 {"skipped", rec.skip_reason}});
     } else {
       const RunOutcome& o = rec.outcome;
       const std::string& err = o.stderr_text;

@@ -61,8 +61,7 @@ uint64_t CountHits(Policy policy, const RequestStream& requests, uint64_t capaci
   return Run(policy, requests, capacity, warmup, nullptr);
 }
 
-std::vector<uint8_t> HitPattern(Policy policy, const RequestStream& requests,
-                                uint64_t capacity) {
+std::vector<uint8_t> HitPattern(Policy policy, const RequestStream& requests, uint64_t capacity) {
   std::vector<uint8_t> pattern(requests.size(), 0);
   Run(policy, requests, capacity, 0, pattern.data());
   return pattern;

@@ -7,8 +7,8 @@ namespace cachesim {
 
 Result<RequestStream> RequestStream::FromIds(std::vector<uint32_t> ids) {
   if (ids.size() > kMaxRequests) {
-    return Error("request stream has " + std::to_string(ids.size()) +
-                 " requests; at most " + std::to_string(kMaxRequests) + " are supported");
+    return Error("request stream has " + std::to_string(ids.size()) + " requests; at most " +
+                 std::to_string(kMaxRequests) + " are supported");
   }
   RequestStream stream;
   uint32_t max_id = 0;

@@ -1,5 +1,5 @@
-// Result<T>: a value or an Error, returned across module boundaries for expected failures
-// (bad option, unreadable trace). Exceptions are not used for those.
+// Result<T> (a value or an Error) and Status (success or an Error): how expected failures (a
+// bad option, an unreadable trace) cross module boundaries. Exceptions are not used for those.
 //
 // Invariants:
 //  1. A Result holds exactly one of a value or an Error.
@@ -9,6 +9,7 @@
 #define AHUB_EXPERIMENTS_CACHE_SIM_RESULT_H_
 
 #include <cassert>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -28,7 +29,7 @@ class Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : state_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return state_.index() == 0; }
@@ -51,6 +52,23 @@ class [[nodiscard]] Result {
 
  private:
   std::variant<T, Error> state_;
+};
+
+class [[nodiscard]] Status {
+ public:
+  static Status Ok() { return Status(); }
+  Status(Error error) : error_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+
+  bool ok() const { return !error_.has_value(); }
+  const Error& error() const {
+    assert(!ok());
+    return *error_;
+  }
+
+ private:
+  Status() = default;
+
+  std::optional<Error> error_;
 };
 
 }  // namespace cachesim

@@ -2,8 +2,8 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -68,7 +68,8 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   std::string bytes;
   std::vector<char> chunk(size_t{1} << 20);
   size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), file.get())) > 0) bytes.append(chunk.data(), n);
+  while ((n = std::fread(chunk.data(), 1, chunk.size(), file.get())) > 0)
+    bytes.append(chunk.data(), n);
   if (std::ferror(file.get())) return Error(path + ": cannot read trace: " + std::strerror(errno));
   return bytes;
 }
@@ -129,9 +130,9 @@ Result<Trace> ReadOracleGeneral(const std::string& path) {
   }
   const size_t records = data.size() / kOracleGeneralRecordBytes;
   if (data.size() % kOracleGeneralRecordBytes != 0) {
-    return Error(path + ": record " + std::to_string(records + 1) + " is truncated: " +
-                 std::to_string(data.size() % kOracleGeneralRecordBytes) + " of " +
-                 std::to_string(kOracleGeneralRecordBytes) + " bytes (file size " +
+    return Error(path + ": record " + std::to_string(records + 1) +
+                 " is truncated: " + std::to_string(data.size() % kOracleGeneralRecordBytes) +
+                 " of " + std::to_string(kOracleGeneralRecordBytes) + " bytes (file size " +
                  std::to_string(data.size()) + " is not a multiple of 24)");
   }
   constexpr size_t kObjIdOffset = 4;  // after uint32 clock_time

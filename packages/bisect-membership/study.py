@@ -11,10 +11,11 @@ own cost is shared:
   linear: `q in a`, i.e. list.__contains__, the idiomatic linear scan; it compares every element
           until a match, so a miss scans the whole list (it does not know the list is sorted).
   binary: i = bisect.bisect_left(a, q); found = i != len(a) and a[i] == q.
-Timing follows timeit: the batch is repeated `number` times per measurement, with `number` chosen
-like Timer.autorange (1, 2, 5, 10, 20, ... until one measurement takes >= --min-batch-seconds),
-and the minimum of --repeats measurements (default 7) is kept; the repeats of the two tests are
-interleaved so that a slow phase of a shared host slows both. Reported times are ns per query.
+Timing follows timeit: the batch is repeated `number` times per measurement, `number` chosen like
+Timer.autorange (the first of 1, 2, 5, 10, 20, ... whose measurement takes at least
+--min-batch-seconds, 0.2 ms by default), and the minimum of --repeats measurements (default 7) is
+kept. The repeats of the two tests are interleaved so that a slow phase of a shared host slows
+both. Reported times are ns per query; speedup = linear time / binary time.
 
 Before anything is timed, both tests are checked to agree with each other and with the known
 answer for every query; the script exits with status 1 if they do not.
@@ -43,9 +44,11 @@ DEFAULT_QUERIES = 200
 DEFAULT_REPEATS = 7
 DEFAULT_HIT_FRACTION = 0.5
 DEFAULT_MAX_SIZE = 65536
-# One timed measurement must last at least this long: ~10^6 times the resolution of
-# time.perf_counter on Linux, short enough that the whole ladder runs in a few seconds.
-DEFAULT_MIN_BATCH_SECONDS = 0.005
+# One timed measurement lasts at least this long: ~4000 times the cost of reading
+# time.perf_counter, yet short enough that most measurements fit between two preemptions on a
+# busy host, so the minimum of 7 is an undisturbed one (timeit's own autorange aims at 0.2 s,
+# which on a shared 2-core machine is preempted every time).
+DEFAULT_MIN_BATCH_SECONDS = 0.0002
 # The sizes whose speedups are reported by name; 1024 is the headline size of the study.
 HEADLINE_SIZE = 1024
 # "Small n": the sizes over which the linear scan's advantage is summarised.
@@ -161,8 +164,8 @@ def parse_args(argv):
     parser.add_argument("--hit-fraction", type=float, default=DEFAULT_HIT_FRACTION)
     parser.add_argument("--min-batch-seconds", type=float, default=DEFAULT_MIN_BATCH_SECONDS)
     args = parser.parse_args(argv)
-    if not 1 <= args.max_size <= 1 << 20:
-        parser.error("--max-size: accepted: an integer in [1, 1048576]")
+    if not max(SMALL_SIZES) <= args.max_size <= 1 << 20:
+        parser.error("--max-size: accepted: an integer in [%d, 1048576]" % max(SMALL_SIZES))
     if args.queries < 1:
         parser.error("--queries: accepted: an integer >= 1")
     if args.repeats < 1:
@@ -180,6 +183,7 @@ def write_atomically(path, text):
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the results from other readers
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -201,10 +205,10 @@ def main(argv):
             a, queries, args.repeats, args.min_batch_seconds)
         rows.append({"n": n, "linear_ns": round(linear_ns, 2), "binary_ns": round(binary_ns, 2),
                      "speedup": round(linear_ns / binary_ns, 4),
-                     "batches": {"linear": linear_number, "binary": binary_number}})
+                     "number": {"linear": linear_number, "binary": binary_number}})
 
     speedup = {row["n"]: row["speedup"] for row in rows}
-    small = [speedup[n] for n in SMALL_SIZES if n in speedup]
+    small = [speedup[n] for n in SMALL_SIZES]
     document = {
         "experiment": STUDY,
         "version": VERSION,
@@ -220,7 +224,7 @@ def main(argv):
         "speedup_at": {str(n): speedup[n] for n in (2, 4, 8, HEADLINE_SIZE) if n in speedup},
         "speedup_at_1024": speedup.get(HEADLINE_SIZE),
         # Geometric mean of the bisect speedup over n = 1..4: below 1 when the scan wins there.
-        "small_n_speedup": round(geometric_mean(small), 4) if small else None,
+        "small_n_speedup": round(geometric_mean(small), 4),
         "elapsed_seconds": round(time.perf_counter() - started, 3),
     }
     text = json.dumps(document, indent=1) + "\n"

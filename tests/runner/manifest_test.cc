@@ -124,6 +124,12 @@ TEST(ManifestTest, ResolvesScalarsLikeYaml12CoreSchema) {
   EXPECT_NE(FindPath(Problems(Edit("runtime: native", "runtime: yes-please")), "environment.runtime"), nullptr);
 }
 
+TEST(ManifestTest, RefusesASecondYamlDocument) {
+  auto ds = Problems(std::string(kValid) + "---\nfoo: bar\n");
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_NE(ds[0].message.find("2 YAML documents"), std::string::npos);
+}
+
 TEST(ManifestTest, RefusesUnknownAndDuplicateKeysButAllowsExtensions) {
   auto ds = Problems(Edit("tags: [caching]", "tags: [caching]\ncolour: blue"));
   ASSERT_NE(FindPath(ds, "colour"), nullptr);

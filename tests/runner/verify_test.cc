@@ -135,6 +135,7 @@ TEST_F(VerifyTest, SkipsGpuPackagesOnAHostWithoutAGpu) {
   EXPECT_EQ(r->claims[0].reason, "needs gpu");
   EXPECT_EQ(r->ExitCode(), 3);
   EXPECT_EQ(r->ToJson()["runs"][0]["skipped"], "needs gpu");
+  EXPECT_EQ(r->ToJson()["runs"][0]["stderr_tail"], "");
   options_.host_has_gpu = true;
   ASSERT_TRUE(VerifyPackage(root_ / "pkg", pkg_, sandbox_, host_, options_).ok());
   ASSERT_EQ(sandbox_.specs.size(), 2u);

@@ -7,8 +7,9 @@
 // For each fixture: good/*.yaml must be valid and bad/*.yaml invalid, for ajv and for ahub alike.
 // A bad fixture's first line `# expect-error: PATH` names the field it breaks; ajv must report an
 // error at that field (so the fixture breaks the rule it says, and no unrelated one), and one of
-// ahub's errors must carry that path. ahub's --json output must match
-// schemas/validate-report.schema.json, with exit status 0 for valid and 2 for invalid.
+// ahub's errors must carry that path, none of them being about an unrelated field. ahub's --json output must match
+// schemas/validate-report.schema.json, with exit status 0 for valid and 2 for invalid. The example
+// reports in fixtures/reports/ must match schemas/report.schema.json.
 // Prints one line per check, then `N passed, N failed`; exits 1 if any check failed.
 
 import { spawnSync } from "node:child_process";
@@ -190,7 +191,8 @@ function CheckFixture(ctx, file, expectValid) {
   const parsed = ParseManifest(ctx.YAML, text);
   let ajvValid = false;
   if (parsed.yamlError) {
-    problems.push(`not parseable as YAML 1.2: ${parsed.yamlError}`);
+    // A bad fixture may break a YAML rule (a repeated key): then the YAML parser decides.
+    if (expectValid) problems.push(`not parseable as YAML 1.2: ${parsed.yamlError}`);
   } else {
     ajvValid = ctx.validatePackage(parsed.json);
     const ajvErrors = ctx.validatePackage.errors ?? [];
@@ -226,9 +228,17 @@ function CheckFixture(ctx, file, expectValid) {
       } else if (ahubValid !== expectValid) {
         problems.push(`ahub says ${ahubValid ? "valid" : "invalid"}, fixture is ${expectValid ? "good" : "bad"}`);
       }
-      if (!expectValid && !ahubValid && expectedPath !== null &&
-          !(r.report.errors ?? []).some((e) => e.path === expectedPath)) {
-        problems.push(`ahub reports no error at ${expectedPath}: ${DescribeAhubErrors(r.report.errors)}`);
+      if (!expectValid && !ahubValid && expectedPath !== null) {
+        const errors = r.report.errors ?? [];
+        if (!errors.some((e) => e.path === expectedPath)) {
+          problems.push(`ahub reports no error at ${expectedPath}: ${DescribeAhubErrors(errors)}`);
+        }
+        // The fixture breaks one rule, so every error ahub finds is about that field.
+        const want = FieldPathToPointer(expectedPath);
+        const unrelated = errors.filter((e) => !IsSameOrNested(FieldPathToPointer(e.path), want));
+        if (unrelated.length > 0) {
+          problems.push(`ahub also reports errors elsewhere: ${DescribeAhubErrors(unrelated)}`);
+        }
       }
       ahubSummary = ahubValid ? "ahub: valid" : `ahub: ${(r.report.errors ?? []).map((e) => e.path).join(", ")}`;
     }
@@ -309,7 +319,7 @@ async function Main() {
   }
   const validatePackage = validators["package.schema.json"];
   const validateReport = validators["validate-report.schema.json"];
-  if (!validatePackage || !validateReport) {
+  if (!validatePackage || !validateReport || !validators["report.schema.json"]) {
     console.log(`${tally.passed} passed, ${tally.failed} failed`);
     process.exit(1);
   }
@@ -327,6 +337,14 @@ async function Main() {
   if (good.length === 0 || bad.length === 0) tally.Fail("fixtures", ["fixtures/good or fixtures/bad is empty"]);
   for (const f of good) CheckFixture(ctx, f, true);
   for (const f of bad) CheckFixture(ctx, f, false);
+
+  // Example reports (the README's among them) must match report.schema.json.
+  const validateVerifyReport = validators["report.schema.json"];
+  for (const file of fs.readdirSync(path.join(kFixtureDir, "reports")).filter((f) => f.endsWith(".json")).sort()) {
+    const full = path.join(kFixtureDir, "reports", file);
+    if (validateVerifyReport(JSON.parse(fs.readFileSync(full, "utf8")))) tally.Pass(Relative(full));
+    else tally.Fail(Relative(full), [`report.schema.json: ${DescribeAjvErrors(validateVerifyReport.errors)}`]);
+  }
 
   const packages = fs.existsSync(kPackagesDir)
     ? fs.readdirSync(kPackagesDir).map((d) => path.join(kPackagesDir, d))

@@ -8,8 +8,7 @@ namespace {
 
 class FifoCache {
  public:
-  FifoCache(uint32_t num_objects, uint32_t capacity)
-      : cached_(num_objects, 0), ring_(capacity) {}
+  FifoCache(uint32_t num_objects, uint32_t capacity) : cached_(num_objects, 0), ring_(capacity) {}
 
   bool Access(uint32_t id, uint32_t /*t*/) {
     if (cached_[id]) return true;

@@ -51,8 +51,7 @@ class LfuForgetCache {
 }  // namespace
 
 uint64_t ReplayLfuForget(const ReplayInput& input) {
-  LfuForgetCache cache(input.stream.num_objects(), input.capacity,
-                       input.stream.max_frequency());
+  LfuForgetCache cache(input.stream.num_objects(), input.capacity, input.stream.max_frequency());
   return Replay(cache, input);
 }
 

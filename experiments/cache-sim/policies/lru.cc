@@ -7,8 +7,7 @@ namespace {
 
 class LruCache {
  public:
-  LruCache(uint32_t num_objects, uint32_t capacity)
-      : lists_(num_objects, 1), capacity_(capacity) {}
+  LruCache(uint32_t num_objects, uint32_t capacity) : lists_(num_objects, 1), capacity_(capacity) {}
 
   bool Access(uint32_t id, uint32_t /*t*/) {
     if (lists_.Contains(id)) {

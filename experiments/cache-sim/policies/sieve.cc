@@ -16,7 +16,9 @@ namespace {
 class SieveCache {
  public:
   SieveCache(uint32_t num_objects, uint32_t capacity)
-      : lists_(num_objects, 1), visited_(num_objects, 0), capacity_(capacity),
+      : lists_(num_objects, 1),
+        visited_(num_objects, 0),
+        capacity_(capacity),
         hand_(lists_.Sentinel(kList)) {}
 
   bool Access(uint32_t id, uint32_t /*t*/) {
