@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 #include <memory>
 
@@ -141,7 +142,7 @@ Command RegisterVerify(CLI::App& app) {
           break;
         case ProgressEvent::Kind::kFinished:
           std::cerr << (ev.outcome->succeeded() ? "done" : DescribeFailure(*ev.outcome)) << " in "
-                    << ev.outcome->wall_seconds << " s";
+                    << std::fixed << std::setprecision(2) << ev.outcome->wall_seconds << " s";
           break;
       }
       std::cerr << (tty ? "\033[K\n" : "\n");

@@ -276,6 +276,16 @@ RunCgroup::~RunCgroup() {
   }
 }
 
+Status RunCgroup::Join(int pid) {
+  const std::string text = std::to_string(pid);
+  for (const std::string& procs : procs_files_) {
+    if (const int err = WriteFile(procs, text); err != 0) {
+      return Status::IoError("cannot move process " + text + " into " + procs + ": " + ErrnoText(err));
+    }
+  }
+  return Status::Ok();
+}
+
 std::vector<int> RunCgroup::Pids() const {
   // The pids hierarchy (v1) or the single v2 cgroup holds every process of the run.
   const std::string& procs = procs_files_[version_ == CgroupVersion::kV2 ? 0 : 1];

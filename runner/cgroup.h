@@ -9,8 +9,7 @@
 // Which one is usable is probed once per process (CgroupSupport()).
 //
 // Invariants:
-//   1. procs_files() lists one cgroup.procs file per hierarchy; a process that writes its pid into
-//      each of them (before exec) is inside all the run's cgroups, and so are all its descendants.
+//   1. After Join(pid) the process is inside all the run's cgroups, and so is everything it forks.
 //   2. The destructor removes the cgroups; it kills what is left in them first, and waits (briefly)
 //      until they are empty.
 //
@@ -55,7 +54,10 @@ class RunCgroup {
   RunCgroup& operator=(const RunCgroup&) = delete;
 
   CgroupVersion version() const { return version_; }
-  const std::vector<std::string>& procs_files() const { return procs_files_; }
+
+  // Moves process `pid` (all its threads) into the run's cgroups; processes it forks afterwards
+  // are born inside them.
+  Status Join(int pid);
 
   // The pids of the processes in the run's cgroups now.
   std::vector<int> Pids() const;

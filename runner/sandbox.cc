@@ -1,9 +1,11 @@
 // BubblewrapSandbox: one run is
 //   1. validate the spec; as root, pick a fresh unprivileged uid and lend it the output directory;
 //   2. create the run's cgroups (or plan rlimits);
-//   3. fork; the child joins the cgroups, sets rlimits, drops to the run uid and execs bwrap;
+//   3. fork; the child sets rlimits, drops to the run uid and execs bwrap;
 //   4. the parent reads stdout/stderr/bwrap's status through pipes with poll() until bwrap exits,
-//      killing the whole tree when the wall clock runs out;
+//      killing the whole tree when the wall clock runs out. With cgroups, bwrap is started with
+//      --block-fd: once it reports its namespace's init, the parent moves bwrap's two processes
+//      into the cgroups and only then lets it fork the command (see Supervisor::ReadStatus);
 //   5. wait until nothing of the run is left, read the cgroup accounting, remove the cgroups;
 //   6. settle the output directory (give it back, drop links, measure it) and name the reason the
 //      run ended.
@@ -53,6 +55,8 @@ constexpr uint32_t kRunUidCount = 1u << 24;
 constexpr int kSandboxUid = 1000;
 // Tasks of bubblewrap itself in the run's cgroup: its monitor and the namespace's init.
 constexpr int kBwrapTasks = 2;
+// Without cgroups, one more: the reaper between the runner and bwrap (see RunChild).
+constexpr int kReaperTasks = 1;
 // How long to wait for a killed tree to disappear before giving up on it.
 constexpr auto kReapGrace = std::chrono::seconds(5);
 // Without pidfds (kernels before 5.3) bwrap's exit is polled this often.
@@ -61,14 +65,16 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kPipeBytes = 1 << 20;  // fewer wake-ups for a command that floods its output
 
 // Descriptors the child hands to bwrap, at fixed numbers; kErrorFd is close-on-exec and carries
-// a ChildError when the child cannot exec bwrap.
+// a ChildError when the child cannot exec bwrap; kReaperFd carries the reaper's ReaperReport.
 constexpr int kStatusFd = 3;
 constexpr int kPasswdFd = 4;
 constexpr int kGroupFd = 5;
 constexpr int kHostsFd = 6;
 constexpr int kNsswitchFd = 7;
 constexpr int kErrorFd = 8;
-constexpr int kChildFdCount = 9;
+constexpr int kReaperFd = 9;
+constexpr int kBlockFd = 10;  // bwrap waits for a byte here before it starts the command
+constexpr int kChildFdCount = 11;
 // The parent keeps the child's descriptors at or above this before fork, so that placing them at
 // 0..kChildFdCount-1 in the child never overwrites one not yet placed.
 constexpr int kFirstHighFd = 16;
@@ -149,6 +155,24 @@ int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 
 
 bool PidfdKill(int pidfd) { return syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0; }
 
+// The parent pid of `pid` from /proc, or -1.
+pid_t ParentOf(pid_t pid) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[512];
+  const ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
+  const char* close_paren = strrchr(buf, ')');
+  char state = 0;
+  int ppid = -1;
+  if (!close_paren || sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2) return -1;
+  return ppid;
+}
+
 // Waits until the process behind `pidfd` has exited, at most `timeout`.
 bool WaitPidfd(int pidfd, std::chrono::milliseconds timeout) {
   pollfd p{pidfd, POLLIN, 0};
@@ -164,16 +188,24 @@ bool WaitPidfd(int pidfd, std::chrono::milliseconds timeout) {
 
 // ---- The child: from fork to exec ----------------------------------------------------------
 
-enum class ChildStep : int { kFds, kCgroup, kUserNamespace, kLimits, kIdentity, kParent, kExec };
+enum class ChildStep : int {
+  kFds,
+  kUserNamespace,
+  kLimits,
+  kIdentity,
+  kParent,
+  kReaper,
+  kExec
+};
 
 const char* ChildStepName(int step) {
   switch (static_cast<ChildStep>(step)) {
     case ChildStep::kFds: return "placing descriptors";
-    case ChildStep::kCgroup: return "joining the run's cgroups";
     case ChildStep::kUserNamespace: return "creating the user namespace";
     case ChildStep::kLimits: return "setting rlimits";
     case ChildStep::kIdentity: return "dropping to the run uid";
     case ChildStep::kParent: return "binding to the runner's lifetime";
+    case ChildStep::kReaper: return "starting the reaper";
     case ChildStep::kExec: return "executing bubblewrap";
   }
   return "starting";
@@ -184,18 +216,21 @@ struct ChildError {
   int err;
 };
 
+// What the reaper writes on kReaperFd as soon as it has forked bwrap: bwrap's pid.
+using ReaperReport = int64_t;
+
 struct ChildPlan {
   std::string bwrap;
   std::vector<std::string> args;
   std::vector<char*> argv;  // into args, null-terminated
   std::array<int, kChildFdCount> fds;  // fds[i]: the parent's descriptor to place at i, or -1
-  std::vector<std::string> cgroup_procs;
   std::vector<std::pair<int, rlimit>> rlimits;
   rlim_t nproc = RLIM_INFINITY;  // RLIMIT_NPROC, set once the identity is final
   bool limit_nproc = false;
   int uid = -1;  // >= 0: switch to this uid/gid
   int gid = -1;
   bool own_user_namespace = false;  // unprivileged rlimit runs: a fresh per-user process budget
+  bool reaper = false;              // rlimit runs: measure the tree through a subreaper
   std::string uid_map;
   std::string gid_map;
   pid_t parent = 0;
@@ -215,6 +250,39 @@ bool ChildWriteFile(const char* path, const char* data, size_t size) {
   return ok;
 }
 
+// Without cgroups nothing else accounts for the whole tree: bwrap's monitor exits without
+// reaping the namespace's init, so the runner's wait4 on bwrap would see only bwrap. The child
+// therefore stays as a subreaper, forks bwrap, and waits until every descendant (bwrap, then the
+// init reparented to it, which has reaped the rest) is gone. Its exit then means nothing of the
+// run is left, and the rusage wait4 reports for it includes everything it reaped: the whole tree.
+// Returns in the forked child.
+void RunReaper() {
+  const pid_t reaper = getpid();
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) ChildFail(ChildStep::kReaper);
+  const pid_t bwrap = fork();
+  if (bwrap < 0) ChildFail(ChildStep::kReaper);
+  if (bwrap == 0) {
+    // bwrap dies with the reaper, as the reaper dies with the runner.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ChildFail(ChildStep::kParent);
+    if (getppid() != reaper) _exit(127);
+    close(kReaperFd);
+    return;
+  }
+  // Only bwrap keeps the pipes; the error channel closes for the runner when bwrap is exec'd.
+  for (int fd = 0; fd < kReaperFd; ++fd) close(fd);
+  const ReaperReport report = bwrap;
+  [[maybe_unused]] ssize_t n = write(kReaperFd, &report, sizeof report);
+  close(kReaperFd);
+  int bwrap_status = 0;
+  while (true) {
+    int status = 0;
+    const pid_t done = wait4(-1, &status, 0, nullptr);
+    if (done == bwrap) bwrap_status = status;
+    if (done < 0 && errno != EINTR) break;  // ECHILD: all gone
+  }
+  _exit(WIFEXITED(bwrap_status) ? WEXITSTATUS(bwrap_status) : 128 + WTERMSIG(bwrap_status));
+}
+
 // Only async-signal-safe calls from here to execve.
 [[noreturn]] void RunChild(const ChildPlan& plan) {
   sigset_t none;
@@ -231,14 +299,6 @@ bool ChildWriteFile(const char* path, const char* data, size_t size) {
   }
   if (syscall(SYS_close_range, kChildFdCount, ~0U, 0) != 0) {
     for (int fd = kChildFdCount; fd < 65536; ++fd) close(fd);
-  }
-
-  char pid[24];
-  int len = 0;
-  for (long v = getpid(); v > 0; v /= 10) pid[len++] = static_cast<char>('0' + v % 10);
-  std::reverse(pid, pid + len);
-  for (const std::string& procs : plan.cgroup_procs) {
-    if (!ChildWriteFile(procs.c_str(), pid, static_cast<size_t>(len))) ChildFail(ChildStep::kCgroup);
   }
 
   for (const auto& [resource, value] : plan.rlimits) {
@@ -272,6 +332,7 @@ bool ChildWriteFile(const char* path, const char* data, size_t size) {
   }
   if (getppid() != plan.parent) _exit(127);
   if (chdir("/") != 0) ChildFail(ChildStep::kParent);
+  if (plan.reaper) RunReaper();  // returns in the forked bwrap process
   char* const no_env[] = {nullptr};
   execve(plan.bwrap.c_str(), plan.argv.data(), no_env);
   ChildFail(ChildStep::kExec);
@@ -333,7 +394,7 @@ Status ValidateSpec(const SandboxSpec& spec) {
 
 std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxSpec& spec,
                                    const fs::path& package_dir, const fs::path& output_dir,
-                                   bool gpu) {
+                                   bool gpu, bool block) {
   std::vector<std::string> a = {
       bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
       "--new-session", "--cap-drop", "ALL", "--uid", std::to_string(kSandboxUid), "--gid",
@@ -364,7 +425,9 @@ std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxSpec& 
                                             {"LANG", "C.UTF-8"}};
   for (const auto& [k, v] : spec.env) env[k] = v;
   for (const auto& [k, v] : env) add({"--setenv", k, v});
-  add({"--json-status-fd", std::to_string(kStatusFd), "--"});
+  add({"--json-status-fd", std::to_string(kStatusFd)});
+  if (block) add({"--block-fd", std::to_string(kBlockFd)});
+  add({"--"});
   a.insert(a.end(), spec.argv.begin(), spec.argv.end());
   return a;
 }
@@ -396,19 +459,22 @@ struct Stream {
   BoundedLog log;
 };
 
-// Everything learnt while the run is in flight.
+// Everything learnt while the run is in flight. `child` is the runner's direct child: bwrap
+// itself, or (without cgroups) the reaper that forks bwrap and reports on `reaper`.
 class Supervisor {
  public:
-  Supervisor(pid_t bwrap, UniqueFd out, UniqueFd err, UniqueFd status, int64_t log_bytes,
-             RunCgroup* cgroup)
-      : bwrap_(bwrap),
-        bwrap_fd_(PidfdOpen(bwrap)),
+  Supervisor(pid_t child, UniqueFd out, UniqueFd err, UniqueFd status, UniqueFd reaper,
+             UniqueFd block, int64_t log_bytes, RunCgroup* cgroup)
+      : child_(child),
+        child_fd_(PidfdOpen(child)),
         out_{std::move(out), BoundedLog(log_bytes)},
         err_{std::move(err), BoundedLog(log_bytes)},
         status_(std::move(status)),
+        reaper_(std::move(reaper)),
+        block_(std::move(block)),
         cgroup_(cgroup) {}
 
-  // Reads the pipes until bwrap has exited and the pipes are closed, killing the tree at
+  // Reads the pipes until the child has exited and the pipes are closed, killing the tree at
   // `deadline`; then makes sure nothing of the run is left.
   void Supervise(Clock::time_point deadline) {
     std::optional<Clock::time_point> give_up;
@@ -423,10 +489,11 @@ class Supervisor {
       const auto until = give_up ? *give_up : deadline;
       int wait_ms = static_cast<int>(
           std::chrono::ceil<std::chrono::milliseconds>(until - now).count());
-      if (!bwrap_fd_.valid() && !reaped_) wait_ms = std::min(wait_ms, kPollSliceMs);
-      std::array<pollfd, 4> fds;
+      if (!child_fd_.valid() && !reaped_) wait_ms = std::min(wait_ms, kPollSliceMs);
+      std::array<pollfd, 5> fds;
       nfds_t n = 0;
-      for (int fd : {out_.fd.get(), err_.fd.get(), status_.get(), reaped_ ? -1 : bwrap_fd_.get()}) {
+      for (int fd : {out_.fd.get(), err_.fd.get(), status_.get(), reaper_.get(),
+                     reaped_ ? -1 : child_fd_.get()}) {
         if (fd >= 0) fds[n++] = pollfd{fd, POLLIN, 0};
       }
       if (poll(fds.data(), n, std::max(wait_ms, 0)) < 0 && errno != EINTR) break;
@@ -439,12 +506,14 @@ class Supervisor {
           Drain(&err_);
         } else if (fd == status_.get()) {
           ReadStatus();
+        } else if (fd == reaper_.get()) {
+          ReadReaper();
         }
       }
       if (!reaped_) TryReap(false);
     }
     if (!reaped_) {
-      kill(bwrap_, SIGKILL);
+      kill(child_, SIGKILL);
       TryReap(true);
     }
     // bwrap's monitor exits as soon as the command has; the namespace's init (and, with it, every
@@ -457,10 +526,13 @@ class Supervisor {
   }
 
   bool timed_out() const { return timed_out_; }
+  // Not ok when bwrap's processes could not be moved into the cgroups (the run was stopped).
+  const Status& join_status() const { return join_status_; }
   const std::optional<int>& reported_exit() const { return reported_exit_; }
   int wait_status() const { return wait_status_; }
+  // What wait4 reports for the child: with a reaper, the whole tree's usage.
   const rusage& usage() const { return usage_; }
-  Clock::time_point bwrap_end() const { return bwrap_end_; }
+  Clock::time_point child_end() const { return child_end_; }
   const BoundedLog& out() const { return out_.log; }
   const BoundedLog& err() const { return err_.log; }
 
@@ -491,7 +563,9 @@ class Supervisor {
       status_text_.erase(0, eol + 1);
       if (!doc.is_object()) continue;
       if (doc.contains("child-pid") && doc["child-pid"].is_number_integer() && !init_fd_.valid()) {
-        init_fd_.reset(PidfdOpen(doc["child-pid"].get<int>()));
+        const int init = doc["child-pid"].get<int>();
+        init_fd_.reset(PidfdOpen(init));
+        JoinAndRelease(init);
       }
       if (doc.contains("exit-code") && doc["exit-code"].is_number_integer()) {
         reported_exit_ = doc["exit-code"].get<int>();
@@ -499,36 +573,83 @@ class Supervisor {
     }
   }
 
-  void TryReap(bool block) {
-    if (reaped_) return;
-    const pid_t r = wait4(bwrap_, &wait_status_, block ? 0 : WNOHANG, &usage_);
-    if (r == bwrap_ || (r < 0 && errno == ECHILD)) {
-      reaped_ = true;
-      bwrap_end_ = Clock::now();
+  // bwrap is blocked (--block-fd) before it forks the command: its monitor (our child) and the
+  // namespace's init are its only processes. Moving both into the cgroups costs the kernel an
+  // RCU grace period (milliseconds, on cgroup v1), which passes while bwrap sets up the mounts;
+  // the command, forked after the release, is born inside the cgroups.
+  void JoinAndRelease(int init) {
+    if (!cgroup_ || !block_.valid()) return;
+    join_status_ = cgroup_->Join(child_);
+    if (join_status_.ok()) join_status_ = cgroup_->Join(init);
+    if (join_status_.ok()) {
+      const char go = 1;
+      [[maybe_unused]] ssize_t n = write(block_.get(), &go, 1);
+    } else {
+      KillTree();
+    }
+    block_.reset();
+  }
+
+  // The reaper writes bwrap's pid (a ReaperReport) and closes its end; see RunReaper.
+  void ReadReaper() {
+    char* into = reinterpret_cast<char*>(&reaper_report_) + reaper_bytes_;
+    const ssize_t n = read(reaper_.get(), into, sizeof reaper_report_ - reaper_bytes_);
+    if (n <= 0) {
+      if (n == 0 || (errno != EINTR && errno != EAGAIN)) reaper_.reset();
+      return;
+    }
+    reaper_bytes_ += static_cast<size_t>(n);
+    if (reaper_bytes_ == sizeof reaper_report_) {
+      // Had bwrap already exited and been reaped, its pid could name another process by now;
+      // the pidfd is kept only if it names a child of the reaper.
+      const pid_t bwrap = static_cast<pid_t>(reaper_report_);
+      bwrap_fd_.reset(PidfdOpen(bwrap));
+      if (bwrap_fd_.valid() && ParentOf(bwrap) != child_) bwrap_fd_.reset();
+      reaper_.reset();
     }
   }
 
-  // bwrap (our child, so its pid cannot have been reused), the namespace's init through its
-  // pidfd, and whatever the cgroups still hold.
+  void TryReap(bool block) {
+    if (reaped_) return;
+    const pid_t r = wait4(child_, &wait_status_, block ? 0 : WNOHANG, &usage_);
+    if (r == child_ || (r < 0 && errno == ECHILD)) {
+      reaped_ = true;
+      child_end_ = Clock::now();
+    }
+  }
+
+  // bwrap (through the reaper's report, or as our child, whose pid cannot have been reused), the
+  // namespace's init through its pidfd, and whatever the cgroups still hold. A reaper is left
+  // alive: it exits by itself once it has reaped everything, with the tree's usage.
   void KillTree() {
-    if (!reaped_) kill(bwrap_, SIGKILL);
+    if (bwrap_fd_.valid()) {
+      PidfdKill(bwrap_fd_.get());
+    } else if (!reaped_) {
+      kill(child_, SIGKILL);  // no reaper, or it has not told bwrap's pid yet
+    }
     if (init_fd_.valid()) PidfdKill(init_fd_.get());
     if (cgroup_) cgroup_->KillAll(std::chrono::milliseconds(0));
   }
 
-  pid_t bwrap_;
-  UniqueFd bwrap_fd_;
+  pid_t child_;
+  UniqueFd child_fd_;
+  UniqueFd bwrap_fd_;  // only with a reaper
   UniqueFd init_fd_;
   Stream out_;
   Stream err_;
   UniqueFd status_;
   std::string status_text_;
+  UniqueFd reaper_;
+  ReaperReport reaper_report_ = 0;
+  size_t reaper_bytes_ = 0;
+  UniqueFd block_;  // with cgroups: bwrap's --block-fd, until it is released
+  Status join_status_;
   RunCgroup* cgroup_;
   bool reaped_ = false;
   bool timed_out_ = false;
   int wait_status_ = 0;
   rusage usage_{};
-  Clock::time_point bwrap_end_ = Clock::now();
+  Clock::time_point child_end_ = Clock::now();
   std::optional<int> reported_exit_;
 };
 
@@ -619,7 +740,8 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
 
   ChildPlan plan;
   plan.bwrap = bwrap_;
-  plan.args = BwrapArgs(bwrap_, spec, package_dir, output_dir, spec.gpu && HostHasGpu());
+  plan.args = BwrapArgs(bwrap_, spec, package_dir, output_dir, spec.gpu && HostHasGpu(),
+                        cgroup != nullptr);
   for (std::string& a : plan.args) plan.argv.push_back(a.data());
   plan.argv.push_back(nullptr);
   plan.parent = getpid();
@@ -631,15 +753,14 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   // even when the command ignores SIGXFSZ (Python does) and only sees EFBIG.
   const rlim_t fsize = static_cast<rlim_t>(limits.output_bytes) + 1;
   plan.rlimits = {{RLIMIT_FSIZE, {fsize, fsize}}, {RLIMIT_CORE, {0, 0}}};
-  if (cgroup) {
-    plan.cgroup_procs = cgroup->procs_files();
-  } else {
+  if (!cgroup) {
     const rlim_t as = static_cast<rlim_t>(limits.memory_mb) << 20;
     const rlim_t cpu = static_cast<rlim_t>(std::ceil(limits.wall_seconds)) + 1;
     plan.rlimits.push_back({RLIMIT_AS, {as, as}});
     plan.rlimits.push_back({RLIMIT_CPU, {cpu, cpu + 1}});
     plan.limit_nproc = true;
-    plan.nproc = static_cast<rlim_t>(limits.processes + kBwrapTasks);
+    plan.nproc = static_cast<rlim_t>(limits.processes + kBwrapTasks + kReaperTasks);
+    plan.reaper = true;
     // RLIMIT_NPROC counts all processes of a uid in a user namespace. As root the run uid is
     // fresh; otherwise a user namespace of our own gives the run a count of its own.
     if (!as_root) {
@@ -649,10 +770,11 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     }
   }
 
-  std::array<UniqueFd, 2> out_pipe, err_pipe, status_pipe, error_pipe;
+  std::array<UniqueFd, 2> out_pipe, err_pipe, status_pipe, error_pipe, reaper_pipe, block_pipe;
   UniqueFd null_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!MakePipe(&out_pipe) || !MakePipe(&err_pipe) || !MakePipe(&status_pipe) ||
-      !MakePipe(&error_pipe) || !null_fd.valid()) {
+      !MakePipe(&error_pipe) || (plan.reaper && !MakePipe(&reaper_pipe)) ||
+      (cgroup && !MakePipe(&block_pipe)) || !null_fd.valid()) {
     return Status::IoError("cannot create pipes for the sandbox: " + ErrnoText(errno));
   }
   fcntl(out_pipe[0].get(), F_SETPIPE_SZ, kPipeBytes);
@@ -667,8 +789,13 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   child_fds[kHostsFd] = DataPipe(kHosts);
   child_fds[kNsswitchFd] = DataPipe(kNsswitch);
   child_fds[kErrorFd] = MoveHigh(std::move(error_pipe[1]));
+  if (plan.reaper) child_fds[kReaperFd] = MoveHigh(std::move(reaper_pipe[1]));
+  if (cgroup) child_fds[kBlockFd] = MoveHigh(std::move(block_pipe[0]));
   for (int i = 0; i < kChildFdCount; ++i) {
-    if (!child_fds[i].valid()) return Status::IoError("cannot prepare descriptors for the sandbox");
+    const bool optional = (i == kReaperFd && !plan.reaper) || (i == kBlockFd && !cgroup);
+    if (!child_fds[i].valid() && !optional) {
+      return Status::IoError("cannot prepare descriptors for the sandbox");
+    }
     plan.fds[i] = child_fds[i].get();
   }
 
@@ -697,12 +824,14 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   }
 
   Supervisor sup(pid, std::move(out_pipe[0]), std::move(err_pipe[0]), std::move(status_pipe[0]),
-                 limits.log_bytes, cgroup.get());
+                 std::move(reaper_pipe[0]), std::move(block_pipe[1]), limits.log_bytes,
+                 cgroup.get());
   sup.Supervise(start + std::chrono::duration_cast<Clock::duration>(
                             std::chrono::duration<double>(limits.wall_seconds)));
 
+  if (!sup.join_status().ok()) return sup.join_status();
   RunOutcome outcome;
-  outcome.wall_seconds = std::chrono::duration<double>(sup.bwrap_end() - start).count();
+  outcome.wall_seconds = std::chrono::duration<double>(sup.child_end() - start).count();
   outcome.stdout_text = sup.out().Text();
   outcome.stderr_text = sup.err().Text();
   CgroupUsage usage;

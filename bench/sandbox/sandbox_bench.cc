@@ -55,20 +55,31 @@ int Spawn(const std::vector<std::string>& args) {
 struct Stats {
   double median_ms;
   double p90_ms;
+  double min_ms;
 };
 
-Stats Time(int runs, const std::function<bool()>& once) {
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    const auto t0 = Clock::now();
-    if (!once()) {
-      std::fprintf(stderr, "a timed run failed\n");
-      std::exit(1);
-    }
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-  }
+Stats Summarise(std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], ms[ms.size() * 9 / 10]};
+  return {ms[ms.size() / 2], ms[ms.size() * 9 / 10], ms.front()};
+}
+
+// Times `ways` round-robin, `runs` rounds: a change in the machine's load during the benchmark
+// then affects every way alike.
+std::vector<Stats> TimeInterleaved(int runs, const std::vector<std::function<bool()>>& ways) {
+  std::vector<std::vector<double>> ms(ways.size());
+  for (int i = 0; i < runs; ++i) {
+    for (size_t w = 0; w < ways.size(); ++w) {
+      const auto t0 = Clock::now();
+      if (!ways[w]()) {
+        std::fprintf(stderr, "a timed run failed\n");
+        std::exit(1);
+      }
+      ms[w].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+  }
+  std::vector<Stats> stats;
+  for (auto& m : ms) stats.push_back(Summarise(std::move(m)));
+  return stats;
 }
 
 }  // namespace
@@ -118,20 +129,29 @@ int main(int argc, char** argv) {
   const std::string enforcement = check->enforcement;
 
   spec.argv = {"/bin/true"};
-  const Stats t_bare = Time(runs, [&] { return Spawn(bare) == 0; });
-  const Stats t_bwrap = Time(runs, [&] { return Spawn(bwrap) == 0; });
-  const Stats t_runner = Time(runs, [&] {
-    ahub::Result<ahub::RunOutcome> r = sandbox->Run(spec);
-    return r.ok() && r->succeeded();
-  });
+  const std::vector<Stats> t = TimeInterleaved(
+      runs, {[&] { return Spawn(bare) == 0; }, [&] { return Spawn(bwrap) == 0; },
+             [&] {
+               ahub::Result<ahub::RunOutcome> r = sandbox->Run(spec);
+               return r.ok() && r->succeeded();
+             }});
+  const Stats& t_bare = t[0];
+  const Stats& t_bwrap = t[1];
+  const Stats& t_runner = t[2];
   fs::remove_all(root);
 
-  std::printf("sandbox-bench: %d runs each of /bin/true, enforcement %s, as %s\n", runs,
-              enforcement.c_str(), geteuid() == 0 ? "root" : "a user");
-  std::printf("  %-8s median %7.2f ms   p90 %7.2f ms\n", "bare", t_bare.median_ms, t_bare.p90_ms);
-  std::printf("  %-8s median %7.2f ms   p90 %7.2f ms\n", "bwrap", t_bwrap.median_ms, t_bwrap.p90_ms);
-  std::printf("  %-8s median %7.2f ms   p90 %7.2f ms\n", "runner", t_runner.median_ms,
-              t_runner.p90_ms);
+  double load = 0;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &load) != 1) load = 0;
+    std::fclose(f);
+  }
+  std::printf("sandbox-bench: %d runs each of /bin/true, enforcement %s, as %s, load %.2f\n", runs,
+              enforcement.c_str(), geteuid() == 0 ? "root" : "a user", load);
+  for (const auto& [name, st] : {std::pair{"bare", t_bare}, std::pair{"bwrap", t_bwrap},
+                                 std::pair{"runner", t_runner}}) {
+    std::printf("  %-8s median %7.2f ms   p90 %7.2f ms   min %7.2f ms\n", name, st.median_ms,
+                st.p90_ms, st.min_ms);
+  }
   std::printf("  runner - bare  = %6.2f ms (target <= 10 ms)\n", t_runner.median_ms - t_bare.median_ms);
   std::printf("  bwrap  - bare  = %6.2f ms (bubblewrap's own start cost)\n",
               t_bwrap.median_ms - t_bare.median_ms);

@@ -66,11 +66,11 @@ BenchOutcome RunBench(const BenchConfig& config, Clock& clock) {
     };
     const int64_t hits = std::count_if(queries.values.begin(), queries.values.end(),
                                        [&](int64_t q) { return truth(sorted, q); });
-    std::string error = VerifyAgreement(sorted, queries.values, truth, LinearContains,
-                                        BinaryContains);
+    std::string error =
+        VerifyAgreement(sorted, queries.values, truth, LinearContains, BinaryContains);
     if (error.empty() && hits != queries.hits) {
-      error = "n=" + std::to_string(n) + ": " + std::to_string(hits) + " of the queries are hits, " +
-              "the generator promised " + std::to_string(queries.hits);
+      error = "n=" + std::to_string(n) + ": " + std::to_string(hits) +
+              " of the queries are hits, the generator promised " + std::to_string(queries.hits);
     }
     if (!error.empty()) {
       outcome.error = "verification failed before timing: " + error;

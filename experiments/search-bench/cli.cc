@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <system_error>
 
 #include "experiments/search-bench/workload.h"
@@ -19,7 +20,8 @@ constexpr int64_t kMaxQueries = 1'000'000;
 constexpr int64_t kMaxRepeats = 1000;
 constexpr int64_t kMaxMinBatchUs = 10'000'000;  // 10 s
 
-const std::string kSizeRange = "[1, " + std::to_string(kMaxSize) + "]";
+constexpr const char* kSizeRange = "[1, 1048576]";
+static_assert(kMaxSize == 1048576, "kSizeRange spells out kMaxSize");
 
 template <typename T>
 std::optional<T> ParseNumber(std::string_view text) {
@@ -67,28 +69,29 @@ std::optional<std::vector<int64_t>> ParseSizes(std::string_view text) {
 }  // namespace
 
 std::string Usage() {
-  return "usage: search-bench [options]\n"
-         "Times membership tests on sorted int64 arrays: a linear scan that stops at the first\n"
-         "element >= x vs std::binary_search, on seeded mixed hit/miss queries. Writes one JSON\n"
-         "document: per size {n, linear_ns, binary_ns, speedup}, crossover_n, speedup_at.\n"
-         "\n"
-         "  --sizes LIST       comma-separated sizes in " + kSizeRange + "\n"
-         "                     (default: 1, 2, 3, 4, 6, 8, 12, ... powers of two and 1.5x them)\n"
-         "  --max-size N       drop sizes above N, N in " + kSizeRange + " (default " +
-         std::to_string(kMaxSize) + ")\n"
-         "  --queries N        queries per timed pass, in [1, " + std::to_string(kMaxQueries) +
-         "] (default 200)\n"
-         "  --repeats K        timed batches per contender, minimum kept, in [1, " +
-         std::to_string(kMaxRepeats) + "] (default 7)\n"
-         "  --min-batch-us N   shortest timed batch in microseconds, in [1, " +
-         std::to_string(kMaxMinBatchUs) + "] (default " +
-         std::to_string(TimingConfig{}.min_batch_ns / 1000) + ")\n"
-         "  --seed S           query seed, an unsigned 64-bit integer (default 20260611)\n"
-         "  --hit-fraction F   share of queries that are elements, in [0, 1] (default 0.5)\n"
-         "  --out FILE         write the JSON here, atomically (default: stdout)\n"
-         "  --help             this text\n"
-         "  --version          the program version\n"
-         "Exit status: 0 done, 1 verification or output failure, 2 bad options.\n";
+  std::ostringstream text;
+  text << "usage: search-bench [options]\n"
+       << "Times membership tests on sorted int64 arrays: a linear scan that stops at the first\n"
+       << "element >= x vs std::binary_search, on seeded mixed hit/miss queries. Writes one JSON\n"
+       << "document: per size {n, linear_ns, binary_ns, speedup}, crossover_n, speedup_at.\n"
+       << "\n"
+       << "  --sizes LIST       comma-separated sizes in " << kSizeRange << "\n"
+       << "                     (default: 1, 2, 3, 4, 6, 8, 12, ... powers of two and 1.5x them)\n"
+       << "  --max-size N       drop sizes above N, N in " << kSizeRange << " (default " << kMaxSize
+       << ")\n"
+       << "  --queries N        queries per timed pass, in [1, " << kMaxQueries
+       << "] (default 200)\n"
+       << "  --repeats K        timed batches per contender, minimum kept, in [1, " << kMaxRepeats
+       << "] (default 7)\n"
+       << "  --min-batch-us N   shortest timed batch in microseconds, in [1, " << kMaxMinBatchUs
+       << "] (default " << TimingConfig{}.min_batch_ns / 1000 << ")\n"
+       << "  --seed S           query seed, an unsigned 64-bit integer (default 20260611)\n"
+       << "  --hit-fraction F   share of queries that are elements, in [0, 1] (default 0.5)\n"
+       << "  --out FILE         write the JSON here, atomically (default: stdout)\n"
+       << "  --help             this text\n"
+       << "  --version          the program version\n"
+       << "Exit status: 0 done, 1 verification or output failure, 2 bad options.\n";
+  return text.str();
 }
 
 ParsedArgs ParseArgs(std::span<const std::string_view> args) {
@@ -115,20 +118,20 @@ ParsedArgs ParseArgs(std::span<const std::string_view> args) {
     const auto needs_value = [&](std::string_view accepted) -> std::optional<std::string_view> {
       if (value) return value;
       if (i + 1 < args.size()) return args[++i];
-      missing_value = "search-bench: " + std::string(option) + " needs a value; accepted: " +
-                      std::string(accepted);
+      missing_value = "search-bench: " + std::string(option) +
+                      " needs a value; accepted: " + std::string(accepted);
       return std::nullopt;
     };
 
     if (option == "--sizes") {
-      const std::string accepted = "comma-separated integers in " + kSizeRange;
+      const std::string accepted = std::string("comma-separated integers in ") + kSizeRange;
       const auto text = needs_value(accepted);
       if (!text) return UsageError(missing_value);
       const auto sizes = ParseSizes(*text);
       if (!sizes) return UsageError(Refusal(option, *text, accepted));
       parsed.config.sizes = *sizes;
     } else if (option == "--max-size") {
-      const std::string accepted = "an integer in " + kSizeRange;
+      const std::string accepted = std::string("an integer in ") + kSizeRange;
       const auto text = needs_value(accepted);
       if (!text) return UsageError(missing_value);
       max_size = ParseInRange(*text, 1, kMaxSize);

@@ -38,7 +38,8 @@ std::vector<int64_t> MakeSortedArray(int64_t n) {
 
 QuerySet MakeQueries(int64_t n, int64_t count, double hit_fraction, uint64_t seed) {
   std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
-                    static_cast<uint32_t>(n), static_cast<uint32_t>(static_cast<uint64_t>(n) >> 32)};
+                    static_cast<uint32_t>(n),
+                    static_cast<uint32_t>(static_cast<uint64_t>(n) >> 32)};
   std::mt19937_64 rng(seq);
 
   QuerySet set;

@@ -156,13 +156,20 @@ def geometric_mean(values):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", help="output JSON file (default: stdout)")
-    parser.add_argument("--max-size", type=int, default=DEFAULT_MAX_SIZE)
-    parser.add_argument("--queries", type=int, default=DEFAULT_QUERIES)
-    parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--hit-fraction", type=float, default=DEFAULT_HIT_FRACTION)
-    parser.add_argument("--min-batch-seconds", type=float, default=DEFAULT_MIN_BATCH_SECONDS)
+    parser.add_argument("--out", help="output JSON file, written atomically (default: stdout)")
+    parser.add_argument("--max-size", type=int, default=DEFAULT_MAX_SIZE,
+                        help="largest list size of the ladder 1, 2, 3, 4, 6, 8, ... "
+                             "(default %(default)s)")
+    parser.add_argument("--queries", type=int, default=DEFAULT_QUERIES,
+                        help="queries per size (default %(default)s)")
+    parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS,
+                        help="timeit repeats, minimum kept (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help="query seed (default %(default)s)")
+    parser.add_argument("--hit-fraction", type=float, default=DEFAULT_HIT_FRACTION,
+                        help="share of queries that are elements (default %(default)s)")
+    parser.add_argument("--min-batch-seconds", type=float, default=DEFAULT_MIN_BATCH_SECONDS,
+                        help="shortest timed measurement (default %(default)s)")
     args = parser.parse_args(argv)
     if not max(SMALL_SIZES) <= args.max_size <= 1 << 20:
         parser.error("--max-size: accepted: an integer in [%d, 1048576]" % max(SMALL_SIZES))

@@ -95,7 +95,9 @@ TEST(AhubCliTest, VerifiesTheCapacityRemeasurement) {
   const auto j = nlohmann::json::parse(r.out);
   for (const auto& c : j["claims"]) {
     EXPECT_EQ(c["verdict"], "reproduced") << c.dump();
-    if (c["metric"] == "cache.hit_rate_gap_pp") EXPECT_NEAR(c["measured"].get<double>(), 5.81, 0.005);
+    if (c["metric"] == "cache.hit_rate_gap_pp") {
+      EXPECT_NEAR(c["measured"].get<double>(), 5.81, 0.005);
+    }
   }
 }
 

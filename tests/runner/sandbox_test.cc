@@ -276,6 +276,22 @@ TEST_F(SandboxTest, CommandNeverRunsAsRootOnTheHost) {
   }
 }
 
+// Memory and CPU are those of the command's tree, not of bubblewrap.
+void ExpectUsageOfTheCommand(const RunOutcome& o) {
+  EXPECT_TRUE(o.succeeded()) << o.stderr_text;
+  EXPECT_EQ(o.stdout_text, std::to_string(200 << 20) + "\n");
+  EXPECT_GE(o.peak_memory_mb, 200) << o.enforcement;
+  EXPECT_LT(o.peak_memory_mb, 1024) << o.enforcement;
+  EXPECT_GT(o.cpu_seconds, 0) << o.enforcement;
+  EXPECT_GT(o.wall_seconds, 0);
+}
+
+TEST_F(SandboxTest, ResourceUsageIsTheCommandTrees) {
+  SandboxSpec spec = Spec({"/bin/sh", "-c", std::string(kPython) + " /pkg/memory_hog.py 200"});
+  spec.limits.memory_mb = 1024;
+  ExpectUsageOfTheCommand(MustRun(spec));
+}
+
 TEST_F(SandboxTest, ConcurrentRunsAreIndependent) {
   constexpr int kRuns = 4;
   std::vector<Result<RunOutcome>> results(kRuns, Status::Internal("not run"));
@@ -519,6 +535,15 @@ TEST_F(SandboxTest, EndlessLoopTimesOutAndTheWholeTreeIsGone) {
   ExpectHealthy();
 }
 
+TEST_F(SandboxTest, BackgroundProcessesDoNotOutliveTheCommand) {
+  // The command returns at once, leaving a daemonised process that would spin for ever.
+  const std::string spin = std::string(kPython) + " /pkg/spin.py " + marker_;
+  RunOutcome o = MustRun(Spec({"/bin/sh", "-c", "(setsid " + spin + " >/dev/null 2>&1 &); echo started"}));
+  EXPECT_TRUE(o.succeeded()) << KilledByName(o.killed_by) << " " << o.stderr_text;
+  EXPECT_EQ(o.stdout_text, "started\n");
+  EXPECT_EQ(ProcessesWithMarker(marker_), std::vector<int>());
+}
+
 TEST_F(SandboxTest, OutputFloodIsTruncatedWithAMarkerWithoutBlockingTheCommand) {
   constexpr int64_t kOut = 100'000'000;
   constexpr int64_t kErr = 50'000'000;
@@ -593,6 +618,12 @@ TEST_F(RlimitSandboxTest, NormalRunRecordsRlimitEnforcement) {
   EXPECT_EQ(ReadAll(root_ / "out/y"), "x\n");
 }
 
+TEST_F(RlimitSandboxTest, ResourceUsageIsTheCommandTrees) {
+  SandboxSpec spec = Spec({"/bin/sh", "-c", std::string(kPython) + " /pkg/memory_hog.py 200"});
+  spec.limits.memory_mb = 1024;
+  ExpectUsageOfTheCommand(MustRun(spec));
+}
+
 TEST_F(RlimitSandboxTest, ForkBombFailsWithinTheProcessLimit) {
   SandboxSpec spec = Spec({kPython, "/pkg/fork_bomb.py", marker_});
   spec.limits.processes = 16;
@@ -620,6 +651,13 @@ TEST_F(RlimitSandboxTest, EndlessLoopTimesOutAndTheWholeTreeIsGone) {
   EXPECT_EQ(o.killed_by, KilledBy::kTimeout);
   EXPECT_EQ(ProcessesWithMarker(marker_), std::vector<int>());
   ExpectHealthy();
+}
+
+TEST_F(RlimitSandboxTest, BackgroundProcessesDoNotOutliveTheCommand) {
+  const std::string spin = std::string(kPython) + " /pkg/spin.py " + marker_;
+  RunOutcome o = MustRun(Spec({"/bin/sh", "-c", "(setsid " + spin + " >/dev/null 2>&1 &); echo started"}));
+  EXPECT_TRUE(o.succeeded()) << KilledByName(o.killed_by) << " " << o.stderr_text;
+  EXPECT_EQ(ProcessesWithMarker(marker_), std::vector<int>());
 }
 
 }  // namespace

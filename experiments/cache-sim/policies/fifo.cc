@@ -10,6 +10,8 @@ class FifoCache {
  public:
   FifoCache(uint32_t num_objects, uint32_t capacity) : cached_(num_objects, 0), ring_(capacity) {}
 
+  void Prefetch(uint32_t id) const { __builtin_prefetch(&cached_[id]); }
+
   bool Access(uint32_t id, uint32_t /*t*/) {
     if (cached_[id]) return true;
     if (size_ == ring_.size()) {

@@ -18,6 +18,11 @@ class LfuCache {
   LfuCache(uint32_t num_objects, uint32_t capacity)
       : heap_(num_objects, capacity), counts_(num_objects, 0), capacity_(capacity) {}
 
+  void Prefetch(uint32_t id) const {
+    heap_.Prefetch(id);
+    __builtin_prefetch(&counts_[id]);
+  }
+
   bool Access(uint32_t id, uint32_t t) {
     // Counts and positions are < 2^32 (RequestStream invariant 2), so the packing is exact
     // and the lexicographic order of (count, t) is the integer order of the key.

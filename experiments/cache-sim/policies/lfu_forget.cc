@@ -19,6 +19,11 @@ class LfuForgetCache {
   LfuForgetCache(uint32_t num_objects, uint32_t capacity, uint32_t max_frequency)
       : buckets_(num_objects, max_frequency + 2), counts_(num_objects, 0), capacity_(capacity) {}
 
+  void Prefetch(uint32_t id) const {
+    buckets_.Prefetch(id);
+    __builtin_prefetch(&counts_[id]);
+  }
+
   bool Access(uint32_t id, uint32_t /*t*/) {
     const uint32_t count = counts_[id];
     if (count != 0) {

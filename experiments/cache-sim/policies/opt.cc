@@ -34,6 +34,8 @@ class OptCache {
   OptCache(const RequestStream& stream, uint32_t capacity)
       : next_use_(NextUses(stream)), heap_(stream.num_objects(), capacity), capacity_(capacity) {}
 
+  void Prefetch(uint32_t id) const { heap_.Prefetch(id); }
+
   bool Access(uint32_t id, uint32_t t) {
     const uint64_t key = kNever - next_use_[t];
     if (heap_.Contains(id)) {

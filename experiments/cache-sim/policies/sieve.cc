@@ -21,6 +21,11 @@ class SieveCache {
         capacity_(capacity),
         hand_(lists_.Sentinel(kList)) {}
 
+  void Prefetch(uint32_t id) const {
+    lists_.Prefetch(id);
+    __builtin_prefetch(&visited_[id]);
+  }
+
   bool Access(uint32_t id, uint32_t /*t*/) {
     if (lists_.Contains(id)) {
       visited_[id] = 1;

@@ -36,9 +36,9 @@ TEST(SearchBenchParseArgsTest, DefaultsAreTheDocumentedOnes) {
 }
 
 TEST(SearchBenchParseArgsTest, EveryOptionInBothSpellings) {
-  const ParsedArgs parsed = Parse({"--sizes", "64,2,8,2", "--queries=30", "--repeats", "3",
-                                   "--seed=18446744073709551615", "--hit-fraction", "0.25",
-                                   "--out=r.json", "--min-batch-us", "250"});
+  const ParsedArgs parsed =
+      Parse({"--sizes", "64,2,8,2", "--queries=30", "--repeats", "3", "--seed=18446744073709551615",
+             "--hit-fraction", "0.25", "--out=r.json", "--min-batch-us", "250"});
   ASSERT_EQ(parsed.action, ParsedArgs::Action::kRun) << parsed.error;
   EXPECT_EQ(parsed.config.sizes, std::vector<int64_t>({2, 8, 64}));  // sorted, deduplicated
   EXPECT_EQ(parsed.config.queries, 30);
@@ -140,9 +140,9 @@ class SearchBenchProgramTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   ProgramRun Run(const std::string& args) {
-    const std::string command = std::string("'") + AHUB_BIN_DIR + "/search-bench' " + args +
-                                " >'" + (dir_ / "stdout").string() + "' 2>'" +
-                                (dir_ / "stderr").string() + "'";
+    const std::string command = std::string("'") + AHUB_BIN_DIR + "/search-bench' " + args + " >'" +
+                                (dir_ / "stdout").string() + "' 2>'" + (dir_ / "stderr").string() +
+                                "'";
     const int status = std::system(command.c_str());
     ProgramRun run;
     run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -74,8 +74,8 @@ TEST_F(SearchBenchPythonStudyTest, DocumentHoldsEveryClaimedFigureConsistently) 
   EXPECT_EQ(pointers, 3);
 
   // The ladder 1, 2, 3, 4, 6, ... 1024, each row's speedup its own ratio.
-  const std::vector<int> ladder = {1,  2,  3,  4,   6,   8,   12,  16,  24,  32,  48,
-                                   64, 96, 128, 192, 256, 384, 512, 768, 1024};
+  const std::vector<int> ladder = {1,  2,  3,  4,   6,   8,   12,  16,  24,  32,
+                                   48, 64, 96, 128, 192, 256, 384, 512, 768, 1024};
   ASSERT_EQ(doc["sizes"].size(), ladder.size());
   double log_sum = 0;
   for (std::size_t i = 0; i < ladder.size(); ++i) {
@@ -94,7 +94,9 @@ TEST_F(SearchBenchPythonStudyTest, DocumentHoldsEveryClaimedFigureConsistently) 
     for (std::size_t i = 0; i < ladder.size(); ++i) {
       const nlohmann::json& row = doc["sizes"][i];
       reached = reached || row["n"] == doc["crossover_n"];
-      if (reached) EXPECT_LT(row["binary_ns"].get<double>(), row["linear_ns"].get<double>());
+      if (reached) {
+        EXPECT_LT(row["binary_ns"].get<double>(), row["linear_ns"].get<double>());
+      }
       if (i + 1 < ladder.size() && doc["sizes"][i + 1]["n"] == doc["crossover_n"]) {
         EXPECT_GE(row["binary_ns"].get<double>(), row["linear_ns"].get<double>());
       }

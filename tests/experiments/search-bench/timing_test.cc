@@ -51,8 +51,13 @@ TEST(SearchBenchTimingTest, KeepsTheMinimumOverRepeats) {
 TEST(SearchBenchTimingTest, RepeatsAlternateBetweenContenders) {
   ManualClock clock;
   std::string order;
-  std::vector<std::function<void()>> passes = {[&] { order += 'L'; clock.Advance(10); },
-                                               [&] { order += 'B'; clock.Advance(10); }};
+  const auto pass_named = [&](char name) {
+    return [&order, &clock, name] {
+      order += name;
+      clock.Advance(10);
+    };
+  };
+  std::vector<std::function<void()>> passes = {pass_named('L'), pass_named('B')};
   MeasureInterleaved(clock, {3, 10}, passes);
   // Calibration of each (one pass each), then three rounds of L then B.
   EXPECT_EQ(order, "LBLBLBLB");

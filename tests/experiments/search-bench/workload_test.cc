@@ -91,8 +91,8 @@ TEST(SearchBenchWorkloadTest, HitsAndMissesAreShuffledAndSpreadOverTheArray) {
   EXPECT_GT(early_hits, 20);
   EXPECT_LT(early_hits, 80);
   // Queries reach both halves of the array.
-  const auto low = std::count_if(set.values.begin(), set.values.end(),
-                                 [n](int64_t q) { return q < n; });
+  const auto low =
+      std::count_if(set.values.begin(), set.values.end(), [n](int64_t q) { return q < n; });
   EXPECT_GT(low, 50);
   EXPECT_LT(low, 150);
 }

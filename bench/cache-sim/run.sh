@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Throughput of cache-sim per policy, against the plain-Python reference of the same policies.
+#
+# Usage: bench/cache-sim/run.sh [CACHE_SIM_BINARY]        (default build/bin/cache-sim)
+# Builds nothing. Environment overrides (defaults in brackets):
+#   ZIPF_S [1.1]  CATALOG [1000000]  REQUESTS [10000000]  CAPACITY [10000]  SEED [42]
+#   PY_REQUESTS [1000000]  requests replayed by the Python reference (a prefix of the stream:
+#                          the generator draws sequentially, so R' < R gives the first R')
+#   POLICIES [lru,lfu,lfu-forget,fifo,sieve,opt]  REPEAT [3] (cache-sim runs; best is kept)
+#   PYTHON [python3]
+#
+# Steps, in this order:
+#  1. check: cache-sim and reference.py on the PY_REQUESTS prefix must report identical hit
+#     counts for every policy; the benchmark stops otherwise (nothing is timed before this);
+#  2. time cache-sim on the full stream, REPEAT times, keeping each policy's best replay time
+#     (cache-sim reports its own per-policy replay seconds, excluding workload generation);
+#  3. print one table: hit rate, cache-sim Mreq/s on the full stream and on the prefix,
+#     Python req/s on the prefix, and the prefix-vs-prefix speed-up.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+bin="${1:-build/bin/cache-sim}"
+zipf_s="${ZIPF_S:-1.1}"
+catalog="${CATALOG:-1000000}"
+requests="${REQUESTS:-10000000}"
+capacity="${CAPACITY:-10000}"
+seed="${SEED:-42}"
+py_requests="${PY_REQUESTS:-1000000}"
+policies="${POLICIES:-lru,lfu,lfu-forget,fifo,sieve,opt}"
+repeat="${REPEAT:-3}"
+python="${PYTHON:-python3}"
+
+if [[ ! -x "$bin" ]]; then
+  echo "run.sh: no cache-sim binary at '$bin'; build it first (cmake --build build --target cache-sim)" >&2
+  exit 2
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+workload=(--zipf-s "$zipf_s" --catalog "$catalog" --seed "$seed")
+echo "workload: Zipf s=$zipf_s, catalog $catalog, capacity $capacity, seed $seed;" \
+  "cache-sim $requests requests, Python reference the first $py_requests"
+
+# 1. Correctness before timing.
+"$bin" "${workload[@]}" --requests "$py_requests" --capacity "$capacity" --policies "$policies" \
+  --out "$work/prefix.json"
+"$python" "$here/reference.py" simulate "${workload[@]}" --requests "$py_requests" \
+  --capacity "$capacity" --policies "$policies" > "$work/python.json"
+
+# 2. Timing on the full stream (and the prefix again, for a like-for-like ratio).
+for i in $(seq "$repeat"); do
+  "$bin" "${workload[@]}" --requests "$requests" --capacity "$capacity" --policies "$policies" \
+    --out "$work/full-$i.json"
+  "$bin" "${workload[@]}" --requests "$py_requests" --capacity "$capacity" --policies "$policies" \
+    --out "$work/prefix-$i.json"
+done
+
+# 3. Check and report.
+"$python" - "$work" "$repeat" <<'EOF'
+import json, sys
+
+work, repeat = sys.argv[1], int(sys.argv[2])
+load = lambda name: json.load(open(f"{work}/{name}"))
+prefix, python = load("prefix.json"), load("python.json")
+policies = prefix["policies"]
+ours_hits, py_hits = prefix["runs"][0]["hits"], python["runs"][0]["hits"]
+bad = [p for p in policies if ours_hits[p] != py_hits[p]]
+if bad:
+    for p in bad:
+        print(f"MISMATCH {p}: cache-sim {ours_hits[p]} hits, reference.py {py_hits[p]}", file=sys.stderr)
+    sys.exit(1)
+print(f"check: identical hit counts for {', '.join(policies)} on the prefix")
+
+def best(kind):
+    runs = [load(f"{kind}-{i}.json") for i in range(1, repeat + 1)]
+    requests = runs[0]["workload"]["requests"]
+    return runs[0], {p: requests / min(r["runs"][0]["seconds"][p] for r in runs) for p in policies}
+
+full, full_rate = best("full")
+_, prefix_rate = best("prefix")
+py_requests = python["requests"]
+py_rate = {p: py_requests / python["runs"][0]["seconds"][p] for p in policies}
+print(f"stream generation: {full['workload_seconds']:.2f} s for {full['workload']['requests']} requests (not timed below)")
+print()
+print(f"{'policy':<11} {'hit %':>7} {'cache-sim':>12} {'cache-sim':>12} {'python':>12} {'speed-up':>9}")
+print(f"{'':<11} {'(full)':>7} {'Mreq/s full':>12} {'Mreq/s pfx':>12} {'Mreq/s pfx':>12} {'(pfx)':>9}")
+for p in policies:
+    print(f"{p:<11} {full['runs'][0]['hit_rate_pct'][p]:7.2f} {full_rate[p] / 1e6:12.1f} "
+          f"{prefix_rate[p] / 1e6:12.1f} {py_rate[p] / 1e6:12.3f} {prefix_rate[p] / py_rate[p]:8.0f}x")
+EOF
