@@ -5,7 +5,7 @@
 //   4. the parent reads stdout/stderr/bwrap's status through pipes with poll() until bwrap exits,
 //      killing the whole tree when the wall clock runs out. With cgroups, bwrap is started with
 //      --block-fd: once it reports its namespace's init, the parent moves bwrap's two processes
-//      into the cgroups and only then lets it fork the command (see Supervisor::ReadStatus);
+//      into the cgroups and only then lets it fork the command (Supervisor::JoinAndRelease);
 //   5. wait until nothing of the run is left, read the cgroup accounting, remove the cgroups;
 //   6. settle the output directory (give it back, drop links, measure it) and name the reason the
 //      run ended.
@@ -33,6 +33,7 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -55,7 +56,7 @@ constexpr uint32_t kRunUidCount = 1u << 24;
 constexpr int kSandboxUid = 1000;
 // Tasks of bubblewrap itself in the run's cgroup: its monitor and the namespace's init.
 constexpr int kBwrapTasks = 2;
-// Without cgroups, one more: the reaper between the runner and bwrap (see RunChild).
+// Without cgroups, one more: the reaper between the runner and bwrap (see RunReaper).
 constexpr int kReaperTasks = 1;
 // How long to wait for a killed tree to disappear before giving up on it.
 constexpr auto kReapGrace = std::chrono::seconds(5);
@@ -110,19 +111,17 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-// Runs a callable when the scope ends, unless dismissed.
+// Runs a callable when the scope ends.
 template <typename F>
 class ScopeExit {
  public:
   explicit ScopeExit(F f) : f_(std::move(f)) {}
-  ~ScopeExit() {
-    if (armed_) f_();
-  }
-  void Dismiss() { armed_ = false; }
+  ~ScopeExit() { f_(); }
+  ScopeExit(const ScopeExit&) = delete;
+  ScopeExit& operator=(const ScopeExit&) = delete;
 
  private:
   F f_;
-  bool armed_ = true;
 };
 
 std::string ErrnoText(int err) { return std::strerror(err); }
@@ -755,7 +754,10 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   plan.rlimits = {{RLIMIT_FSIZE, {fsize, fsize}}, {RLIMIT_CORE, {0, 0}}};
   if (!cgroup) {
     const rlim_t as = static_cast<rlim_t>(limits.memory_mb) << 20;
-    const rlim_t cpu = static_cast<rlim_t>(std::ceil(limits.wall_seconds)) + 1;
+    // A backstop behind the wall-clock timer, per process: a process with a thread per core may
+    // use wall_seconds on every core.
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const rlim_t cpu = static_cast<rlim_t>(std::ceil(limits.wall_seconds * cores)) + 1;
     plan.rlimits.push_back({RLIMIT_AS, {as, as}});
     plan.rlimits.push_back({RLIMIT_CPU, {cpu, cpu + 1}});
     plan.limit_nproc = true;

@@ -1,6 +1,7 @@
 #include "runner/verify.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <atomic>
 #include <chrono>
@@ -235,25 +236,36 @@ std::string FormatReport(const Report& r) {
   std::ostringstream os;
   os << r.package.id << " v" << r.package.version << " — " << r.package.title << "\n";
   os << "level: " << LevelName(r.level) << "   content sha256: " << r.content_sha256.substr(0, 12) << "\n\n";
-  os << Pad("CLAIM", 14) << Pad("CLAIMED", 12) << Pad("MEASURED", 12) << Pad("EXPECTATION", 22) << "VERDICT\n";
+  // Columns as wide as their longest cell, plus two spaces.
+  size_t id_w = 7, value_w = 9, expect_w = 13;
+  std::vector<std::array<std::string, 3>> cells;
   for (size_t i = 0; i < r.claims.size(); ++i) {
     const Claim& c = r.package.claims[i];
-    const ClaimResult& res = r.claims[i];
     const std::string unit = c.unit.empty() ? "" : " " + c.unit;
-    os << Pad(c.id, 14) << Pad(c.value ? Fixed(*c.value, 2) + unit : "-", 12)
-       << Pad(res.measured ? Fixed(*res.measured, 2) + unit : "-", 12)
-       << Pad(c.expect ? c.expect->ToString() : "-", 22) << VerdictName(res.verdict) << "\n";
+    cells.push_back({c.value ? Fixed(*c.value, 2) + unit : "-",
+                     r.claims[i].measured ? Fixed(*r.claims[i].measured, 2) + unit : "-",
+                     c.expect ? c.expect->ToString() : "-"});
+    id_w = std::max(id_w, c.id.size() + 2);
+    value_w = std::max({value_w, cells.back()[0].size() + 2, cells.back()[1].size() + 2});
+    expect_w = std::max(expect_w, cells.back()[2].size() + 2);
+  }
+  os << Pad("CLAIM", id_w) << Pad("CLAIMED", value_w) << Pad("MEASURED", value_w) << Pad("EXPECTATION", expect_w)
+     << "VERDICT\n";
+  for (size_t i = 0; i < r.claims.size(); ++i) {
+    const ClaimResult& res = r.claims[i];
+    os << Pad(r.package.claims[i].id, id_w) << Pad(cells[i][0], value_w) << Pad(cells[i][1], value_w)
+       << Pad(cells[i][2], expect_w) << VerdictName(res.verdict) << "\n";
     if (res.verdict != Verdict::kReproduced) os << "    " << res.reason << "\n";
   }
   if (!r.runs.empty()) {
-    os << "\n" << Pad("RUN", 14) << Pad("EXIT", 8) << Pad("WALL", 10) << Pad("PEAK MEM", 12) << "ENDED\n";
+    os << "\n" << Pad("RUN", id_w) << Pad("EXIT", 8) << Pad("WALL", 10) << Pad("PEAK MEM", 12) << "ENDED\n";
     for (const RunRecord& rec : r.runs) {
       if (!rec.skip_reason.empty()) {
-        os << Pad(rec.experiment, 14) << "skipped: " << rec.skip_reason << "\n";
+        os << Pad(rec.experiment, id_w) << "skipped: " << rec.skip_reason << "\n";
         continue;
       }
       const RunOutcome& o = rec.outcome;
-      os << Pad(rec.experiment, 14) << Pad(o.exit_code >= 0 ? std::to_string(o.exit_code) : "-", 8)
+      os << Pad(rec.experiment, id_w) << Pad(o.exit_code >= 0 ? std::to_string(o.exit_code) : "-", 8)
          << Pad(Fixed(o.wall_seconds, 2) + " s", 10) << Pad(Fixed(o.peak_memory_mb, 1) + " MB", 12)
          << (o.succeeded() ? "ok" : DescribeFailure(o)) << "\n";
     }
