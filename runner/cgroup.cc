@@ -1,5 +1,6 @@
 #include "runner/cgroup.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -111,7 +113,8 @@ std::vector<std::pair<std::string, Mount>> CgroupMounts() {
     if (fstype == "cgroup2") {
       mounts.push_back({"cgroup2", {root, point}});
     } else if (fstype == "cgroup") {
-      for (const std::string& opt : Split(super_options, ',')) mounts.push_back({opt, {root, point}});
+      for (const std::string& opt : Split(super_options, ','))
+        mounts.push_back({opt, {root, point}});
     }
   }
   return mounts;
@@ -120,8 +123,8 @@ std::vector<std::pair<std::string, Mount>> CgroupMounts() {
 // This process's own cgroup directory for `key` ("cgroup2" or a v1 controller), or "".
 std::string OwnDir(const std::vector<std::pair<std::string, Mount>>& mounts,
                    const std::string& key) {
-  const auto mount = std::find_if(mounts.begin(), mounts.end(),
-                                  [&](const auto& m) { return m.first == key; });
+  const auto mount =
+      std::find_if(mounts.begin(), mounts.end(), [&](const auto& m) { return m.first == key; });
   if (mount == mounts.end()) return "";
   std::ifstream in("/proc/self/cgroup");
   std::string line;
@@ -133,9 +136,8 @@ std::string OwnDir(const std::vector<std::pair<std::string, Mount>>& mounts,
     const std::string controllers = line.substr(a + 1, b - a - 1);
     std::string path = line.substr(b + 1);
     const std::vector<std::string> names = Split(controllers, ',');
-    const bool match = key == "cgroup2"
-                           ? (line.compare(0, a, "0") == 0 && controllers.empty())
-                           : std::find(names.begin(), names.end(), key) != names.end();
+    const bool match = key == "cgroup2" ? (line.compare(0, a, "0") == 0 && controllers.empty())
+                                        : std::find(names.begin(), names.end(), key) != names.end();
     if (!match) continue;
     const std::string& root = mount->second.root;
     if (root != "/" && path.compare(0, root.size(), root) == 0) path.erase(0, root.size());
@@ -143,6 +145,20 @@ std::string OwnDir(const std::vector<std::pair<std::string, Mount>>& mounts,
     return mount->second.point + path;
   }
   return "";
+}
+
+// Removes run cgroups left in `dir` by runner processes that died mid-run (their runs' processes
+// died with them, through the parent-death signal, so the cgroups are empty).
+void RemoveStaleRunCgroups(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return;
+  while (const dirent* e = readdir(d)) {
+    int pid = 0;
+    int n = 0;
+    if (sscanf(e->d_name, "ahub-%d-%d", &pid, &n) != 2 || pid <= 0) continue;
+    if (kill(pid, 0) != 0 && errno == ESRCH) rmdir((dir + "/" + e->d_name).c_str());
+  }
+  closedir(d);
 }
 
 // True when a child cgroup can be made (and removed) in `dir`.
@@ -153,6 +169,7 @@ bool CanCreateChild(const std::string& dir, std::string* why_not) {
     return false;
   }
   rmdir(probe.c_str());
+  RemoveStaleRunCgroups(dir);
   return true;
 }
 
@@ -218,8 +235,7 @@ RunCgroup::RunCgroup(CgroupVersion version, std::vector<std::string> dirs)
   for (const std::string& d : dirs_) procs_files_.push_back(d + "/cgroup.procs");
 }
 
-Result<std::unique_ptr<RunCgroup>> RunCgroup::Create(CgroupVersion version,
-                                                     const std::string& name,
+Result<std::unique_ptr<RunCgroup>> RunCgroup::Create(CgroupVersion version, const std::string& name,
                                                      const CgroupLimits& limits) {
   const CgroupLayout& layout = Layout();
   if (version == CgroupVersion::kNone || version != layout.version) {
@@ -236,8 +252,8 @@ Result<std::unique_ptr<RunCgroup>> RunCgroup::Create(CgroupVersion version,
   for (const std::string& parent : parents) {
     const std::string dir = parent + "/" + name;
     // A leftover of the same name (a previous process with this pid died mid-run) is replaced.
-    if (mkdir(dir.c_str(), 0755) != 0 && !(errno == EEXIST && rmdir(dir.c_str()) == 0 &&
-                                            mkdir(dir.c_str(), 0755) == 0)) {
+    if (mkdir(dir.c_str(), 0755) != 0 &&
+        !(errno == EEXIST && rmdir(dir.c_str()) == 0 && mkdir(dir.c_str(), 0755) == 0)) {
       const int err = errno;
       for (const std::string& d : dirs) rmdir(d.c_str());
       return Status::IoError("cannot create cgroup " + dir + ": " + ErrnoText(err));
@@ -250,7 +266,9 @@ Result<std::unique_ptr<RunCgroup>> RunCgroup::Create(CgroupVersion version,
   std::vector<std::pair<std::string, std::string>> settings;
   if (version == CgroupVersion::kV2) {
     settings = {{dirs[0] + "/memory.max", memory}, {dirs[0] + "/pids.max", tasks}};
-    if (Exists(dirs[0] + "/memory.swap.max")) settings.push_back({dirs[0] + "/memory.swap.max", "0"});
+    if (Exists(dirs[0] + "/memory.swap.max")) {
+      settings.push_back({dirs[0] + "/memory.swap.max", "0"});
+    }
   } else {
     settings = {{dirs[0] + "/memory.limit_in_bytes", memory}, {dirs[1] + "/pids.max", tasks}};
     // memsw (memory + swap) must not be below the memory limit, so it is set second.
@@ -280,7 +298,8 @@ Status RunCgroup::Join(int pid) {
   const std::string text = std::to_string(pid);
   for (const std::string& procs : procs_files_) {
     if (const int err = WriteFile(procs, text); err != 0) {
-      return Status::IoError("cannot move process " + text + " into " + procs + ": " + ErrnoText(err));
+      return Status::IoError("cannot move process " + text + " into " + procs + ": " +
+                             ErrnoText(err));
     }
   }
   return Status::Ok();

@@ -40,7 +40,7 @@ struct CgroupLimits {
 struct CgroupUsage {
   int64_t peak_memory_bytes = -1;  // -1: not accounted by this kernel
   int64_t oom_kills = 0;
-  int64_t refused_forks = 0;  // forks and clones refused because the task limit was reached
+  int64_t refused_forks = 0;     // forks and clones refused because the task limit was reached
   int64_t cpu_nanoseconds = -1;  // -1: not accounted (no cpuacct)
 };
 

@@ -4,8 +4,9 @@
 //   3. fork; the child sets rlimits, drops to the run uid and execs bwrap;
 //   4. the parent reads stdout/stderr/bwrap's status through pipes with poll() until bwrap exits,
 //      killing the whole tree when the wall clock runs out. With cgroups, bwrap is started with
-//      --block-fd: once it reports its namespace's init, the parent moves bwrap's two processes
-//      into the cgroups and only then lets it fork the command (Supervisor::JoinAndRelease);
+//      --block-fd: the parent moves the child into the cgroups right after fork, then bwrap's
+//      namespace init once bwrap reports it, and only then lets it fork the command
+//      (Supervisor::JoinAndRelease);
 //   5. wait until nothing of the run is left, read the cgroup accounting, remove the cgroups;
 //   6. settle the output directory (give it back, drop links, measure it) and name the reason the
 //      run ended.
@@ -32,10 +33,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "runner/cgroup.h"
 #include "runner/sandbox_host.h"
@@ -62,7 +62,7 @@ constexpr int kReaperTasks = 1;
 constexpr auto kReapGrace = std::chrono::seconds(5);
 // Without pidfds (kernels before 5.3) bwrap's exit is polled this often.
 constexpr int kPollSliceMs = 10;
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = size_t{64} * 1024;
 constexpr int kPipeBytes = 1 << 20;  // fewer wake-ups for a command that floods its output
 
 // Descriptors the child hands to bwrap, at fixed numbers; kErrorFd is close-on-exec and carries
@@ -152,7 +152,9 @@ UniqueFd DataPipe(const char* data) {
 
 int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
 
-bool PidfdKill(int pidfd) { return syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0; }
+bool PidfdKill(int pidfd) {
+  return syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0;
+}
 
 // The parent pid of `pid` from /proc, or -1.
 pid_t ParentOf(pid_t pid) {
@@ -187,25 +189,24 @@ bool WaitPidfd(int pidfd, std::chrono::milliseconds timeout) {
 
 // ---- The child: from fork to exec ----------------------------------------------------------
 
-enum class ChildStep : int {
-  kFds,
-  kUserNamespace,
-  kLimits,
-  kIdentity,
-  kParent,
-  kReaper,
-  kExec
-};
+enum class ChildStep : int { kFds, kUserNamespace, kLimits, kIdentity, kParent, kReaper, kExec };
 
 const char* ChildStepName(int step) {
   switch (static_cast<ChildStep>(step)) {
-    case ChildStep::kFds: return "placing descriptors";
-    case ChildStep::kUserNamespace: return "creating the user namespace";
-    case ChildStep::kLimits: return "setting rlimits";
-    case ChildStep::kIdentity: return "dropping to the run uid";
-    case ChildStep::kParent: return "binding to the runner's lifetime";
-    case ChildStep::kReaper: return "starting the reaper";
-    case ChildStep::kExec: return "executing bubblewrap";
+    case ChildStep::kFds:
+      return "placing descriptors";
+    case ChildStep::kUserNamespace:
+      return "creating the user namespace";
+    case ChildStep::kLimits:
+      return "setting rlimits";
+    case ChildStep::kIdentity:
+      return "dropping to the run uid";
+    case ChildStep::kParent:
+      return "binding to the runner's lifetime";
+    case ChildStep::kReaper:
+      return "starting the reaper";
+    case ChildStep::kExec:
+      return "executing bubblewrap";
   }
   return "starting";
 }
@@ -221,7 +222,7 @@ using ReaperReport = int64_t;
 struct ChildPlan {
   std::string bwrap;
   std::vector<std::string> args;
-  std::vector<char*> argv;  // into args, null-terminated
+  std::vector<char*> argv;             // into args, null-terminated
   std::array<int, kChildFdCount> fds;  // fds[i]: the parent's descriptor to place at i, or -1
   std::vector<std::pair<int, rlimit>> rlimits;
   rlim_t nproc = RLIM_INFINITY;  // RLIMIT_NPROC, set once the identity is final
@@ -292,7 +293,9 @@ void RunReaper() {
   for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);  // SIGPIPE ignored by a host
 
   // The error channel first, so every later failure can be reported.
-  if (dup2(plan.fds[kErrorFd], kErrorFd) < 0 || fcntl(kErrorFd, F_SETFD, FD_CLOEXEC) != 0) _exit(127);
+  if (dup2(plan.fds[kErrorFd], kErrorFd) < 0 || fcntl(kErrorFd, F_SETFD, FD_CLOEXEC) != 0) {
+    _exit(127);
+  }
   for (int i = 0; i < kChildFdCount; ++i) {
     if (i != kErrorFd && plan.fds[i] >= 0 && dup2(plan.fds[i], i) < 0) ChildFail(ChildStep::kFds);
   }
@@ -394,10 +397,20 @@ Status ValidateSpec(const SandboxSpec& spec) {
 std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxSpec& spec,
                                    const fs::path& package_dir, const fs::path& output_dir,
                                    bool gpu, bool block) {
-  std::vector<std::string> a = {
-      bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-      "--new-session", "--cap-drop", "ALL", "--uid", std::to_string(kSandboxUid), "--gid",
-      std::to_string(kSandboxUid), "--hostname", kHostname};
+  std::vector<std::string> a = {bwrap,
+                                "--unshare-all",
+                                "--unshare-user",
+                                "--disable-userns",
+                                "--die-with-parent",
+                                "--new-session",
+                                "--cap-drop",
+                                "ALL",
+                                "--uid",
+                                std::to_string(kSandboxUid),
+                                "--gid",
+                                std::to_string(kSandboxUid),
+                                "--hostname",
+                                kHostname};
   auto add = [&a](std::initializer_list<std::string> more) { a.insert(a.end(), more); };
   const SystemView& system = HostSystemView();
   add({"--perms", "0755", "--dir", "/etc"});
@@ -411,7 +424,8 @@ std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxSpec& 
   add({"--size", std::to_string(spec.limits.tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp"});
   add({"--ro-bind", package_dir.string(), kPackageMount});
   add({"--bind", output_dir.string(), kOutputMount});
-  for (const auto& [host, inside] : spec.ro_binds) add({"--ro-bind", fs::absolute(host).string(), inside});
+  for (const auto& [host, inside] : spec.ro_binds)
+    add({"--ro-bind", fs::absolute(host).string(), inside});
   if (gpu) {
     const GpuView& view = HostGpuView();
     for (const std::string& dev : view.devices) add({"--dev-bind", dev, dev});
@@ -486,8 +500,8 @@ class Supervisor {
       }
       if (give_up && now >= *give_up) break;
       const auto until = give_up ? *give_up : deadline;
-      int wait_ms = static_cast<int>(
-          std::chrono::ceil<std::chrono::milliseconds>(until - now).count());
+      int wait_ms =
+          static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(until - now).count());
       if (!child_fd_.valid() && !reaped_) wait_ms = std::min(wait_ms, kPollSliceMs);
       std::array<pollfd, 5> fds;
       nfds_t n = 0;
@@ -572,14 +586,13 @@ class Supervisor {
     }
   }
 
-  // bwrap is blocked (--block-fd) before it forks the command: its monitor (our child) and the
-  // namespace's init are its only processes. Moving both into the cgroups costs the kernel an
-  // RCU grace period (milliseconds, on cgroup v1), which passes while bwrap sets up the mounts;
-  // the command, forked after the release, is born inside the cgroups.
+  // bwrap is blocked (--block-fd) before it forks the command: its monitor (our child, moved
+  // into the cgroups right after fork) and the namespace's init, which it may have cloned before
+  // that move, are its only processes. Once both are inside, the command, forked after the
+  // release, is born inside the cgroups.
   void JoinAndRelease(int init) {
     if (!cgroup_ || !block_.valid()) return;
-    join_status_ = cgroup_->Join(child_);
-    if (join_status_.ok()) join_status_ = cgroup_->Join(init);
+    join_status_ = cgroup_->Join(init);
     if (join_status_.ok()) {
       const char go = 1;
       [[maybe_unused]] ssize_t n = write(block_.get(), &go, 1);
@@ -696,7 +709,8 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   const int run_uid = as_root ? static_cast<int>(RandomRunUid()) : -1;
   struct stat out_st;
   if (stat(output_dir.c_str(), &out_st) != 0) {
-    return Status::IoError("SandboxSpec.output_dir " + output_dir.string() + ": " + ErrnoText(errno));
+    return Status::IoError("SandboxSpec.output_dir " + output_dir.string() + ": " +
+                           ErrnoText(errno));
   }
   if (as_root) {
     if (Status s = CheckReachableByOthers(package_dir, true, "SandboxSpec.package_dir"); !s.ok()) {
@@ -706,14 +720,15 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
       return s;
     }
     for (const auto& [host, inside] : spec.ro_binds) {
-      if (Status s = CheckReachableByOthers(host, true, "SandboxSpec.ro_binds " + inside); !s.ok()) {
+      if (Status s = CheckReachableByOthers(host, true, "SandboxSpec.ro_binds " + inside);
+          !s.ok()) {
         return s;
       }
     }
     if (chown(output_dir.c_str(), run_uid, run_uid) != 0 ||
         chmod(output_dir.c_str(), (out_st.st_mode | S_IRWXU) & 07777) != 0) {
-      return Status::IoError("cannot lend " + output_dir.string() + " to the run uid: " +
-                             ErrnoText(errno));
+      return Status::IoError("cannot lend " + output_dir.string() +
+                             " to the run uid: " + ErrnoText(errno));
     }
   }
   // Whatever happens below, the output directory goes back to its owner, settled.
@@ -732,15 +747,15 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   std::unique_ptr<RunCgroup> cgroup;
   if (options_.use_cgroups && CgroupSupport() != CgroupVersion::kNone) {
     const std::string name = "ahub-" + std::to_string(getpid()) + "-" + std::to_string(runs_++);
-    Result<std::unique_ptr<RunCgroup>> made =
-        RunCgroup::Create(CgroupSupport(), name, {limits.memory_mb << 20, limits.processes + kBwrapTasks});
+    Result<std::unique_ptr<RunCgroup>> made = RunCgroup::Create(
+        CgroupSupport(), name, {limits.memory_mb << 20, limits.processes + kBwrapTasks});
     if (made.ok()) cgroup = std::move(made.value());
   }
 
   ChildPlan plan;
   plan.bwrap = bwrap_;
-  plan.args = BwrapArgs(bwrap_, spec, package_dir, output_dir, spec.gpu && HostHasGpu(),
-                        cgroup != nullptr);
+  plan.args =
+      BwrapArgs(bwrap_, spec, package_dir, output_dir, spec.gpu && HostHasGpu(), cgroup != nullptr);
   for (std::string& a : plan.args) plan.argv.push_back(a.data());
   plan.argv.push_back(nullptr);
   plan.parent = getpid();
@@ -806,6 +821,10 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   if (pid < 0) return Status::IoError("cannot fork the sandbox: " + ErrnoText(errno));
   if (pid == 0) RunChild(plan);
   for (UniqueFd& fd : child_fds) fd.reset();
+  // Moving a process between cgroups makes the kernel wait for an RCU grace period (milliseconds
+  // on cgroup v1), so the child is moved at once: the wait passes while it starts bwrap, and the
+  // namespace's init, moved later, finds the way clear. Nothing untrusted runs before the release.
+  Status joined = cgroup ? cgroup->Join(pid) : Status::Ok();
 
   // Blocks until the child has exec'd bwrap (the close-on-exec end closes) or reported why not.
   ChildError child_error{};
@@ -817,12 +836,19 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     int ignored;
     while (waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
     }
-    const std::string why = std::string(ChildStepName(child_error.step)) + " failed: " +
-                            ErrnoText(child_error.err);
+    const std::string why =
+        std::string(ChildStepName(child_error.step)) + " failed: " + ErrnoText(child_error.err);
     if (child_error.step == static_cast<int>(ChildStep::kExec) && child_error.err == ENOENT) {
       return Status::NotFound("bubblewrap " + bwrap_ + ": " + why);
     }
     return Status::Internal("sandbox for " + spec.argv[0] + ": " + why);
+  }
+  if (!joined.ok()) {
+    kill(pid, SIGKILL);  // blocked before the command: nothing but bwrap to stop
+    int ignored;
+    while (waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
+    }
+    return joined;
   }
 
   Supervisor sup(pid, std::move(out_pipe[0]), std::move(err_pipe[0]), std::move(status_pipe[0]),
@@ -870,7 +896,7 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     outcome.term_signal = SIGKILL;
   } else {
     const int st = sup.wait_status();
-    const std::string how = WIFEXITED(st)   ? "exit status " + std::to_string(WEXITSTATUS(st))
+    const std::string how = WIFEXITED(st)     ? "exit status " + std::to_string(WEXITSTATUS(st))
                             : WIFSIGNALED(st) ? "signal " + std::to_string(WTERMSIG(st))
                                               : "status " + std::to_string(st);
     return Status::FailedPrecondition("sandbox setup failed before " + spec.argv[0] +
@@ -900,12 +926,18 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
 
 const char* KilledByName(KilledBy k) {
   switch (k) {
-    case KilledBy::kNone: return "none";
-    case KilledBy::kTimeout: return "timeout";
-    case KilledBy::kMemory: return "memory";
-    case KilledBy::kProcesses: return "processes";
-    case KilledBy::kOutputSize: return "output_size";
-    case KilledBy::kSignal: return "signal";
+    case KilledBy::kNone:
+      return "none";
+    case KilledBy::kTimeout:
+      return "timeout";
+    case KilledBy::kMemory:
+      return "memory";
+    case KilledBy::kProcesses:
+      return "processes";
+    case KilledBy::kOutputSize:
+      return "output_size";
+    case KilledBy::kSignal:
+      return "signal";
   }
   return "none";
 }

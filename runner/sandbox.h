@@ -40,14 +40,14 @@ inline constexpr const char* kBuiltinMount = "/opt/ahub/bin";
 struct SandboxLimits {
   double wall_seconds = 60;
   int64_t memory_mb = 1024;
-  int processes = 32;  // tasks (processes and threads) of the command's tree
+  int processes = 32;                 // tasks (processes and threads) of the command's tree
   int64_t output_bytes = 64LL << 20;  // each output file, and the output directory in total
   int64_t log_bytes = 1LL << 20;      // captured stdout and stderr, each
   int64_t tmp_mb = 256;               // private /tmp (its pages also count as memory)
 };
 
 struct SandboxSpec {
-  std::vector<std::string> argv;  // argv[0]: absolute path as seen inside the sandbox
+  std::vector<std::string> argv;      // argv[0]: absolute path as seen inside the sandbox
   std::filesystem::path package_dir;  // host path, bound read-only at kPackageMount
   std::filesystem::path output_dir;   // host path (exists, empty), bound read-write at kOutputMount
   std::vector<std::pair<std::filesystem::path, std::string>> ro_binds;  // host path -> inside path
@@ -56,6 +56,10 @@ struct SandboxSpec {
   SandboxLimits limits;
 };
 
+// Why a run ended other than by exiting. kMemory and kProcesses are named only when the run also
+// failed and the limit was hit (a cgroup's OOM kill or refused fork); without cgroups they are not
+// detected (the command sees ENOMEM/EAGAIN and fails). kOutputSize is named even for a command
+// that exited 0, as its output is not accepted. kTimeout also covers RLIMIT_CPU (SIGXCPU).
 enum class KilledBy { kNone, kTimeout, kMemory, kProcesses, kOutputSize, kSignal };
 
 // "none", "timeout", "memory", "processes", "output_size", "signal".
@@ -68,11 +72,14 @@ struct RunOutcome {
   int term_signal = 0;
   KilledBy killed_by = KilledBy::kNone;
   double wall_seconds = 0;
-  double cpu_seconds = 0;  // user + system of the whole tree
+  // Of the whole tree: from the cgroups, or without them from the rusage of everything reaped.
+  double cpu_seconds = 0;  // user + system
   double peak_memory_mb = 0;
   int64_t output_bytes = 0;  // total size of the regular files in the output directory
+  // At most log_bytes of each (its head and tail), with a "[... truncated N bytes ...]" line
+  // in between when the stream was longer.
   std::string stdout_text;
-  std::string stderr_text;  // includes a "[... truncated N bytes ...]" marker when cut
+  std::string stderr_text;
   std::string enforcement;  // how limits were enforced: "cgroup-v2", "cgroup-v1" or "rlimit"
 
   bool succeeded() const { return killed_by == KilledBy::kNone && exit_code == 0; }
@@ -93,7 +100,7 @@ struct BubblewrapOptions {
 
 std::unique_ptr<Sandbox> NewBubblewrapSandbox(const BubblewrapOptions& options = {});
 
-// True when the host has an NVIDIA GPU the sandbox could pass through (/dev/nvidia0 exists).
+// True when the host has an NVIDIA GPU the sandbox could pass through (a /dev/nvidiaN exists).
 bool HostHasGpu();
 
 }  // namespace ahub

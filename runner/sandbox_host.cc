@@ -91,10 +91,10 @@ GpuView ComputeGpuView() {
   std::sort(view.devices.begin(), view.devices.end());
   if (view.devices.empty()) return view;
 
-  // The loader's configured directories and the usual ones. What lies under /usr (the distribution's
-  // driver packages, /usr/local/nvidia) is visible in the sandbox already; libraries elsewhere
-  // (a driver container's /run/nvidia/driver, /opt) are bound one by one at the same path, and the
-  // sandbox's copy of /etc/ld.so.cache lets the loader find them.
+  // The loader's configured directories and the usual ones. What lies under /usr (the
+  // distribution's driver packages, /usr/local/nvidia) is visible in the sandbox already; libraries
+  // elsewhere (a driver container's /run/nvidia/driver, /opt) are bound one by one at the same
+  // path, and the sandbox's copy of /etc/ld.so.cache lets the loader find them.
   std::vector<std::string> dirs(std::begin(kGpuLibraryDirs), std::end(kGpuLibraryDirs));
   for (const auto& conf : fs::directory_iterator("/etc/ld.so.conf.d", ec)) {
     std::ifstream in(conf.path());
@@ -127,7 +127,8 @@ class OutputWalker {
     while (!pending_.empty()) {
       const std::string name = pending_.back();
       pending_.pop_back();
-      const int fd = openat(root_fd_, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      const int fd =
+          openat(root_fd_, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd >= 0) Walk(fd, 1);
     }
     return summary_;
@@ -223,10 +224,11 @@ Status CheckReachableByOthers(const fs::path& path, bool need_read, const std::s
   const fs::path real = fs::canonical(path, ec);
   if (ec) return Status::NotFound(what + " " + path.string() + ": " + ec.message());
   auto refuse = [&](const fs::path& blocker, mode_t mode, const char* need) {
-    return Status::FailedPrecondition(
-        what + " " + path.string() + ": " + blocker.string() + " (mode " + ModeText(mode) +
-        ") is not " + need + " by the sandbox's unprivileged user; make it o+" +
-        (std::string(need) == "searchable" ? "x" : "rx") + ", or use a directory under one that is");
+    return Status::FailedPrecondition(what + " " + path.string() + ": " + blocker.string() +
+                                      " (mode " + ModeText(mode) + ") is not " + need +
+                                      " by the sandbox's unprivileged user; make it o+" +
+                                      (std::string(need) == "searchable" ? "x" : "rx") +
+                                      ", or use a directory under one that is");
   };
   fs::path at = "/";
   struct stat st;

@@ -23,8 +23,9 @@
 namespace ahub {
 
 struct SystemView {
-  std::vector<std::string> ro_paths;                          // bound read-only at the same path
-  std::vector<std::pair<std::string, std::string>> symlinks;  // (target, path), e.g. (usr/bin, /bin)
+  std::vector<std::string> ro_paths;  // bound read-only at the same path
+  std::vector<std::pair<std::string, std::string>>
+      symlinks;  // (target, path), e.g. (usr/bin, /bin)
 };
 
 // The system directories, the merged-usr links and the /etc entries shown read-only.

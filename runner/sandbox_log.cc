@@ -32,7 +32,8 @@ std::string BoundedLog::Text() const {
   std::string_view tail(tail_);
   tail.remove_prefix(tail_.size() - keep_tail);
   std::string text = head_;
-  if (truncated()) text += TruncationMarker(total_ - static_cast<int64_t>(head_limit_ + tail_limit_));
+  if (truncated())
+    text += TruncationMarker(total_ - static_cast<int64_t>(head_limit_ + tail_limit_));
   text.append(tail);
   return text;
 }

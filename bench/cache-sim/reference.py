@@ -8,12 +8,15 @@ compares against reasonable Python rather than against a quadratic strawman.
 
 Subcommands:
   random    --seed S --count K                 print random.Random(S).random() values (repr)
-  requests  --zipf-s S --catalog N --requests R --seed S
-                                               print the Zipf request stream, one id per line
+  requests  --zipf-s S --catalog N --requests R --seed S [--oracle-general FILE]
+                                               print the Zipf request stream, one id per line,
+                                               or write it to FILE as libCacheSim oracleGeneral
+                                               records (obj_size 1, next_access_vtime filled in)
   simulate  (--zipf-s .. --catalog .. --requests .. --seed .. | --trace FILE)
             --capacity 100,1000@20000 --policies lfu,lru
                                                print {"runs": [{capacity, warmup,
-                                               measured_requests, hits, seconds}]} as JSON
+                                               measured_requests, hits, seconds,
+                                               cpu_seconds}]} as JSON
 
 Policy definitions (identical to experiments/cache-sim/README.md):
   lru         evict the least recently used object.
@@ -40,6 +43,7 @@ import collections
 import heapq
 import json
 import random
+import struct
 import sys
 import time
 
@@ -69,6 +73,20 @@ def text_trace(path):
             if line and not line.startswith("#"):
                 ids.append(int(line))
     return ids
+
+
+def write_oracle_general(requests, path):
+    """libCacheSim's oracleGeneral: packed little-endian {uint32 clock_time, uint64 obj_id,
+    uint32 obj_size, int64 next_access_vtime}, -1 when the object is never requested again."""
+    next_use = [-1] * len(requests)
+    seen = {}
+    for t in range(len(requests) - 1, -1, -1):
+        next_use[t] = seen.get(requests[t], -1)
+        seen[requests[t]] = t
+    record = struct.Struct("<IQIq")
+    with open(path, "wb") as f:
+        for t, x in enumerate(requests):
+            f.write(record.pack(t, x, 1, next_use[t]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,6 +292,7 @@ def main(argv):
     p_random.add_argument("--count", type=int, default=5)
     p_requests = sub.add_parser("requests")
     add_zipf_args(p_requests)
+    p_requests.add_argument("--oracle-general", metavar="FILE")
     p_sim = sub.add_parser("simulate")
     add_zipf_args(p_sim)
     p_sim.add_argument("--trace", help="text trace: one integer id per line")
@@ -288,7 +307,11 @@ def main(argv):
             print(repr(rng.random()))
         return 0
     if args.command == "requests":
-        sys.stdout.write("".join(f"{x}\n" for x in zipf_requests(args.zipf_s, args.catalog, args.requests, args.seed)))
+        requests = zipf_requests(args.zipf_s, args.catalog, args.requests, args.seed)
+        if args.oracle_general:
+            write_oracle_general(requests, args.oracle_general)
+        else:
+            sys.stdout.write("".join(f"{x}\n" for x in requests))
         return 0
 
     if args.trace:
@@ -299,10 +322,11 @@ def main(argv):
     runs = []
     for capacity, warmup in parse_capacities(args.capacity, args.warmup):
         run = {"capacity": capacity, "warmup": warmup, "measured_requests": len(requests) - warmup,
-               "hits": {}, "seconds": {}}
+               "hits": {}, "seconds": {}, "cpu_seconds": {}}
         for name in policies:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.thread_time()
             run["hits"][name] = POLICIES[name](requests, capacity, warmup)
+            run["cpu_seconds"][name] = time.thread_time() - cpu_start
             run["seconds"][name] = time.perf_counter() - start
         runs.append(run)
     json.dump({"requests": len(requests), "runs": runs}, sys.stdout)

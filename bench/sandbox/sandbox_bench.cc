@@ -1,7 +1,8 @@
 // sandbox-bench: what a sandboxed run costs to start. Times N runs of /bin/true three ways:
 //   bare    fork + execve + waitpid, no sandbox;
 //   bwrap   bubblewrap invoked directly with the sandbox's namespaces and mounts (its own cost);
-//   runner  BubblewrapSandbox::Run (bwrap plus cgroups, pipes, the output walk, the bookkeeping);
+//   runner  BubblewrapSandbox::Run (bwrap plus cgroups, pipes, the output walk, the bookkeeping),
+//           and once more with use_cgroups = false (rlimits and the reaper instead of cgroups);
 // and prints the medians and the overheads. Before timing it checks that each way really runs
 // the command (exit status 0; the runner also captures stdout).
 //
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -82,6 +84,19 @@ std::vector<Stats> TimeInterleaved(int runs, const std::vector<std::function<boo
   return stats;
 }
 
+// Splits a command line on spaces (the flags below contain none inside an argument).
+std::vector<std::string> Words(const std::string& line) {
+  std::vector<std::string> words;
+  std::istringstream in(line);
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+bool RunnerRuns(ahub::Sandbox& sandbox, const ahub::SandboxSpec& spec, const char* enforcement) {
+  ahub::Result<ahub::RunOutcome> r = sandbox.Run(spec);
+  return r.ok() && r->succeeded() && (!enforcement || r->enforcement == enforcement);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,19 +111,22 @@ int main(int argc, char** argv) {
   chmod(root.c_str(), 0755);
   fs::create_directories(root / "pkg");
   fs::create_directories(root / "out");
-  if (geteuid() == 0) chown((root / "out").c_str(), kBenchUid, kBenchUid);
+  if (geteuid() == 0 && chown((root / "out").c_str(), kBenchUid, kBenchUid) != 0) return 1;
 
+  // The sandbox's namespaces and main mounts, without the runner's /etc files and limits.
   const std::vector<std::string> bare = {"/bin/true"};
-  const std::vector<std::string> bwrap = {
-      "/usr/bin/bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-      "--new-session", "--cap-drop", "ALL", "--uid", "1000", "--gid", "1000",
-      "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-      "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
-      "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev",
-      "--size", "268435456", "--tmpfs", "/tmp", "--ro-bind", (root / "pkg").string(), "/pkg",
-      "--bind", (root / "out").string(), "/out", "--remount-ro", "/", "--chdir", "/pkg",
-      "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--", "/bin/true"};
+  const std::vector<std::string> bwrap = Words(
+      "/usr/bin/bwrap --unshare-all --unshare-user --disable-userns --die-with-parent "
+      "--new-session --cap-drop ALL --uid 1000 --gid 1000 --ro-bind /usr /usr "
+      "--symlink usr/bin /bin --symlink usr/lib /lib --symlink usr/lib64 /lib64 "
+      "--symlink usr/sbin /sbin --ro-bind /etc/ld.so.cache /etc/ld.so.cache --proc /proc "
+      "--dev /dev --size 268435456 --tmpfs /tmp --ro-bind " +
+      (root / "pkg").string() + " /pkg --bind " + (root / "out").string() +
+      " /out --remount-ro / --chdir /pkg --clearenv --setenv PATH /usr/bin:/bin -- /bin/true");
   std::unique_ptr<ahub::Sandbox> sandbox = ahub::NewBubblewrapSandbox();
+  ahub::BubblewrapOptions rlimit_options;
+  rlimit_options.use_cgroups = false;
+  std::unique_ptr<ahub::Sandbox> rlimit_sandbox = ahub::NewBubblewrapSandbox(rlimit_options);
   ahub::SandboxSpec spec;
   spec.package_dir = root / "pkg";
   spec.output_dir = root / "out";
@@ -129,15 +147,10 @@ int main(int argc, char** argv) {
   const std::string enforcement = check->enforcement;
 
   spec.argv = {"/bin/true"};
-  const std::vector<Stats> t = TimeInterleaved(
-      runs, {[&] { return Spawn(bare) == 0; }, [&] { return Spawn(bwrap) == 0; },
-             [&] {
-               ahub::Result<ahub::RunOutcome> r = sandbox->Run(spec);
-               return r.ok() && r->succeeded();
-             }});
-  const Stats& t_bare = t[0];
-  const Stats& t_bwrap = t[1];
-  const Stats& t_runner = t[2];
+  const std::vector<Stats> t =
+      TimeInterleaved(runs, {[&] { return Spawn(bare) == 0; }, [&] { return Spawn(bwrap) == 0; },
+                             [&] { return RunnerRuns(*sandbox, spec, nullptr); },
+                             [&] { return RunnerRuns(*rlimit_sandbox, spec, "rlimit"); }});
   fs::remove_all(root);
 
   double load = 0;
@@ -145,17 +158,21 @@ int main(int argc, char** argv) {
     if (std::fscanf(f, "%lf", &load) != 1) load = 0;
     std::fclose(f);
   }
-  std::printf("sandbox-bench: %d runs each of /bin/true, enforcement %s, as %s, load %.2f\n", runs,
-              enforcement.c_str(), geteuid() == 0 ? "root" : "a user", load);
-  for (const auto& [name, st] : {std::pair{"bare", t_bare}, std::pair{"bwrap", t_bwrap},
-                                 std::pair{"runner", t_runner}}) {
-    std::printf("  %-8s median %7.2f ms   p90 %7.2f ms   min %7.2f ms\n", name, st.median_ms,
-                st.p90_ms, st.min_ms);
+  std::printf("sandbox-bench: %d runs each of /bin/true, interleaved; as %s; 1-min load %.2f\n",
+              runs, geteuid() == 0 ? "root" : "a user", load);
+  const char* names[] = {"bare fork/exec", "bwrap direct", "runner", "runner (rlimit)"};
+  const std::string runner_name = "runner (" + enforcement + ")";
+  names[2] = runner_name.c_str();
+  for (size_t i = 0; i < t.size(); ++i) {
+    std::printf("  %-20s median %7.2f ms   p90 %7.2f ms   min %7.2f ms\n", names[i], t[i].median_ms,
+                t[i].p90_ms, t[i].min_ms);
   }
-  std::printf("  runner - bare  = %6.2f ms (target <= 10 ms)\n", t_runner.median_ms - t_bare.median_ms);
-  std::printf("  bwrap  - bare  = %6.2f ms (bubblewrap's own start cost)\n",
-              t_bwrap.median_ms - t_bare.median_ms);
-  std::printf("  runner - bwrap = %6.2f ms (the runner's own cost)\n",
-              t_runner.median_ms - t_bwrap.median_ms);
+  std::printf("  runner - bare   = %6.2f ms  (target <= 10 ms)\n", t[2].median_ms - t[0].median_ms);
+  std::printf("  bwrap  - bare   = %6.2f ms  (bubblewrap's own start cost)\n",
+              t[1].median_ms - t[0].median_ms);
+  std::printf("  runner - bwrap  = %6.2f ms  (the runner's own cost)\n",
+              t[2].median_ms - t[1].median_ms);
+  std::printf("  rlimit - bare   = %6.2f ms  (runner without cgroups)\n",
+              t[3].median_ms - t[0].median_ms);
   return 0;
 }

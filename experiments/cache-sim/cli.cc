@@ -289,7 +289,7 @@ Simulation:
 
 Output: {"experiment":"cache-sim","version":"1","workload":{...},"policies":[...],
          "runs":[{"capacity","warmup","measured_requests","hit_rate_pct":{..},
-                  "hits":{..},"gap_pp","seconds":{..}}],
+                  "hits":{..},"gap_pp","seconds":{..},"cpu_seconds":{..}}],
          "workload_seconds","elapsed_seconds"}
 
 Exit status: 0 success; 1 the run failed (unreadable or invalid trace, a warm-up not

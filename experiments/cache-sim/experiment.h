@@ -9,7 +9,8 @@
 //    "runs": [{"capacity", "warmup", "measured_requests",
 //              "hit_rate_pct": {policy: %}, "hits": {policy: n},
 //              "gap_pp": hit_rate_pct[policies[0]] - hit_rate_pct[policies[1]]  (>= 2 policies),
-//              "seconds": {policy: replay time}}],
+//              "seconds": {policy: replay wall time},
+//              "cpu_seconds": {policy: replay CPU time of the simulating thread}}],
 //    "workload_seconds": time to generate or load the stream,
 //    "elapsed_seconds": total}
 // Numbers are unrounded; hit_rate_pct = 100 * hits / measured_requests.

@@ -42,8 +42,7 @@ int RunCommandLine(const std::vector<std::string_view>& args) {
   }
   // A trace path need not be UTF-8: replace invalid bytes rather than fail at the last step.
   const std::string text =
-      document.value().dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) +
-      "\n";
+      document.value().dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   if (!line.out_path) {
     std::cout << text << std::flush;
     return std::cout ? 0 : kExitFailure;

@@ -20,7 +20,9 @@ template <bool (*Contains)(std::span<const int64_t>, int64_t)>
 void CountPass(std::span<const int64_t> sorted, std::span<const int64_t> queries) {
   DoNotOptimize(sorted.data());
   int64_t found = 0;
-  for (int64_t q : queries) found += Contains(sorted, q) ? 1 : 0;
+  for (int64_t q : queries) {
+    found += Contains(sorted, q) ? 1 : 0;
+  }
   DoNotOptimize(found);
   found_sink = found_sink + found;
 }
@@ -30,7 +32,9 @@ void CountPass(std::span<const int64_t> sorted, std::span<const int64_t> queries
 std::optional<int64_t> CrossoverSize(std::span<const SizeTiming> rows) {
   std::optional<int64_t> crossover;
   for (auto row = rows.rbegin(); row != rows.rend(); ++row) {
-    if (!(row->binary_ns < row->linear_ns)) break;
+    if (!(row->binary_ns < row->linear_ns)) {
+      break;
+    }
     crossover = row->n;
   }
   return crossover;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -28,13 +27,17 @@ std::optional<T> ParseNumber(std::string_view text) {
   T value{};
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
+  if (ec != std::errc() || ptr != end || text.empty()) {
+    return std::nullopt;
+  }
   return value;
 }
 
 std::optional<int64_t> ParseInRange(std::string_view text, int64_t lo, int64_t hi) {
   const std::optional<int64_t> value = ParseNumber<int64_t>(text);
-  if (!value || *value < lo || *value > hi) return std::nullopt;
+  if (!value || *value < lo || *value > hi) {
+    return std::nullopt;
+  }
   return value;
 }
 
@@ -56,9 +59,13 @@ std::optional<std::vector<int64_t>> ParseSizes(std::string_view text) {
   while (true) {
     const std::size_t comma = text.find(',');
     const std::optional<int64_t> size = ParseInRange(text.substr(0, comma), 1, kMaxSize);
-    if (!size) return std::nullopt;
+    if (!size) {
+      return std::nullopt;
+    }
     sizes.push_back(*size);
-    if (comma == std::string_view::npos) break;
+    if (comma == std::string_view::npos) {
+      break;
+    }
     text.remove_prefix(comma + 1);
   }
   std::sort(sizes.begin(), sizes.end());
@@ -116,8 +123,12 @@ ParsedArgs ParseArgs(std::span<const std::string_view> args) {
     }
     std::string missing_value;
     const auto needs_value = [&](std::string_view accepted) -> std::optional<std::string_view> {
-      if (value) return value;
-      if (i + 1 < args.size()) return args[++i];
+      if (value) {
+        return value;
+      }
+      if (i + 1 < args.size()) {
+        return args[++i];
+      }
       missing_value = "search-bench: " + std::string(option) +
                       " needs a value; accepted: " + std::string(accepted);
       return std::nullopt;
@@ -126,48 +137,74 @@ ParsedArgs ParseArgs(std::span<const std::string_view> args) {
     if (option == "--sizes") {
       const std::string accepted = std::string("comma-separated integers in ") + kSizeRange;
       const auto text = needs_value(accepted);
-      if (!text) return UsageError(missing_value);
+      if (!text) {
+        return UsageError(missing_value);
+      }
       const auto sizes = ParseSizes(*text);
-      if (!sizes) return UsageError(Refusal(option, *text, accepted));
+      if (!sizes) {
+        return UsageError(Refusal(option, *text, accepted));
+      }
       parsed.config.sizes = *sizes;
     } else if (option == "--max-size") {
       const std::string accepted = std::string("an integer in ") + kSizeRange;
       const auto text = needs_value(accepted);
-      if (!text) return UsageError(missing_value);
+      if (!text) {
+        return UsageError(missing_value);
+      }
       max_size = ParseInRange(*text, 1, kMaxSize);
-      if (!max_size) return UsageError(Refusal(option, *text, accepted));
+      if (!max_size) {
+        return UsageError(Refusal(option, *text, accepted));
+      }
     } else if (option == "--queries") {
       const std::string accepted = "an integer in [1, " + std::to_string(kMaxQueries) + "]";
       const auto text = needs_value(accepted);
-      if (!text) return UsageError(missing_value);
+      if (!text) {
+        return UsageError(missing_value);
+      }
       const auto queries = ParseInRange(*text, 1, kMaxQueries);
-      if (!queries) return UsageError(Refusal(option, *text, accepted));
+      if (!queries) {
+        return UsageError(Refusal(option, *text, accepted));
+      }
       parsed.config.queries = *queries;
     } else if (option == "--repeats") {
       const std::string accepted = "an integer in [1, " + std::to_string(kMaxRepeats) + "]";
       const auto text = needs_value(accepted);
-      if (!text) return UsageError(missing_value);
+      if (!text) {
+        return UsageError(missing_value);
+      }
       const auto repeats = ParseInRange(*text, 1, kMaxRepeats);
-      if (!repeats) return UsageError(Refusal(option, *text, accepted));
+      if (!repeats) {
+        return UsageError(Refusal(option, *text, accepted));
+      }
       parsed.config.timing.repeats = static_cast<int>(*repeats);
     } else if (option == "--min-batch-us") {
       const std::string accepted = "an integer in [1, " + std::to_string(kMaxMinBatchUs) + "]";
       const auto text = needs_value(accepted);
-      if (!text) return UsageError(missing_value);
+      if (!text) {
+        return UsageError(missing_value);
+      }
       const auto micros = ParseInRange(*text, 1, kMaxMinBatchUs);
-      if (!micros) return UsageError(Refusal(option, *text, accepted));
+      if (!micros) {
+        return UsageError(Refusal(option, *text, accepted));
+      }
       parsed.config.timing.min_batch_ns = *micros * 1000;
     } else if (option == "--seed") {
       const std::string accepted = "an unsigned 64-bit integer";
       const auto text = needs_value(accepted);
-      if (!text) return UsageError(missing_value);
+      if (!text) {
+        return UsageError(missing_value);
+      }
       const auto seed = ParseNumber<uint64_t>(*text);
-      if (!seed) return UsageError(Refusal(option, *text, accepted));
+      if (!seed) {
+        return UsageError(Refusal(option, *text, accepted));
+      }
       parsed.config.seed = *seed;
     } else if (option == "--hit-fraction") {
       const std::string accepted = "a number in [0, 1]";
       const auto text = needs_value(accepted);
-      if (!text) return UsageError(missing_value);
+      if (!text) {
+        return UsageError(missing_value);
+      }
       const auto fraction = ParseNumber<double>(*text);
       if (!fraction || !(*fraction >= 0.0 && *fraction <= 1.0)) {
         return UsageError(Refusal(option, *text, accepted));
@@ -176,8 +213,12 @@ ParsedArgs ParseArgs(std::span<const std::string_view> args) {
     } else if (option == "--out") {
       const std::string accepted = "a file path";
       const auto text = needs_value(accepted);
-      if (!text) return UsageError(missing_value);
-      if (text->empty()) return UsageError(Refusal(option, *text, accepted));
+      if (!text) {
+        return UsageError(missing_value);
+      }
+      if (text->empty()) {
+        return UsageError(Refusal(option, *text, accepted));
+      }
       parsed.out_path = std::string(*text);
     } else {
       return UsageError("search-bench: unknown option '" + std::string(args[i]) +
@@ -203,7 +244,9 @@ std::string WriteFileAtomically(const std::string& path, std::string_view text) 
   temp += ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) return "--out " + path + ": cannot create " + temp.string();
+    if (!out) {
+      return "--out " + path + ": cannot create " + temp.string();
+    }
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     out.flush();
     if (!out) {

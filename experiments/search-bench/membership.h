@@ -20,7 +20,9 @@ namespace search_bench {
 // instead of scanning to the end.
 inline bool LinearContains(std::span<const int64_t> sorted, int64_t x) {
   std::size_t i = 0;
-  while (i < sorted.size() && sorted[i] < x) ++i;
+  while (i < sorted.size() && sorted[i] < x) {
+    ++i;
+  }
   return i < sorted.size() && sorted[i] == x;
 }
 

@@ -22,7 +22,9 @@ constexpr int64_t kMaxPassesPerBatch = int64_t{1} << 40;
 
 int64_t TimeBatch(Clock& clock, const std::function<void()>& pass, int64_t passes) {
   const int64_t start = clock.NowNs();
-  for (int64_t i = 0; i < passes; ++i) pass();
+  for (int64_t i = 0; i < passes; ++i) {
+    pass();
+  }
   return clock.NowNs() - start;
 }
 
@@ -30,7 +32,9 @@ int64_t Calibrate(Clock& clock, const std::function<void()>& pass, int64_t min_b
   constexpr std::array<int64_t, 3> kSteps = {1, 2, 5};
   for (int64_t decade = 1; decade <= kMaxPassesPerBatch; decade *= 10) {
     for (int64_t step : kSteps) {
-      if (TimeBatch(clock, pass, decade * step) >= min_batch_ns) return decade * step;
+      if (TimeBatch(clock, pass, decade * step) >= min_batch_ns) {
+        return decade * step;
+      }
     }
   }
   return kMaxPassesPerBatch;

@@ -13,7 +13,9 @@ namespace {
 uint64_t UniformBelow(std::mt19937_64& rng, uint64_t bound) {
   const uint64_t limit = std::mt19937_64::max() - std::mt19937_64::max() % bound;
   uint64_t draw = rng();
-  while (draw >= limit) draw = rng();
+  while (draw >= limit) {
+    draw = rng();
+  }
   return draw % bound;
 }
 
@@ -25,14 +27,18 @@ std::vector<int64_t> SizeLadder(int64_t max_size) {
   for (int64_t power = 2; power <= max_size; power *= 2) {
     sizes.push_back(power);
     const int64_t between = power + power / 2;
-    if (between <= max_size) sizes.push_back(between);
+    if (between <= max_size) {
+      sizes.push_back(between);
+    }
   }
   return sizes;
 }
 
 std::vector<int64_t> MakeSortedArray(int64_t n) {
   std::vector<int64_t> array(static_cast<std::size_t>(n));
-  for (int64_t i = 0; i < n; ++i) array[static_cast<std::size_t>(i)] = 2 * i;
+  for (int64_t i = 0; i < n; ++i) {
+    array[static_cast<std::size_t>(i)] = 2 * i;
+  }
   return array;
 }
 

@@ -1,11 +1,12 @@
-// Tests of the bubblewrap sandbox against the real bwrap and kernel: a normal run, then each hostile
-// case (network, host files, fork bomb, memory, endless loop, output floods) must end as a failed
-// run with the right reason while the runner stays usable. The probes the sandboxed commands run
-// are in tests/runner/sandbox/.
+// Tests of the bubblewrap sandbox against the real bwrap and kernel: a normal run, then each
+// hostile case (network, host files, fork bomb, memory, endless loop, output floods) must end as a
+// failed run with the right reason while the runner stays usable. The probes the sandboxed commands
+// run are in tests/runner/sandbox/.
 #include "runner/sandbox.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -21,11 +22,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "runner/sandbox_log.h"
 
@@ -69,7 +68,8 @@ std::vector<std::string> LeftoverCgroups() {
   std::vector<std::string> left;
   const std::string prefix = "ahub-" + std::to_string(getpid()) + "-";
   std::error_code ec;
-  fs::recursive_directory_iterator it("/sys/fs/cgroup", fs::directory_options::skip_permission_denied, ec);
+  fs::recursive_directory_iterator it("/sys/fs/cgroup",
+                                      fs::directory_options::skip_permission_denied, ec);
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it.depth() > 4) it.disable_recursion_pending();
     if (it->is_directory(ec) && it->path().filename().string().rfind(prefix, 0) == 0) {
@@ -90,7 +90,8 @@ class SandboxTest : public ::testing::Test {
                                fs::perms::others_read | fs::perms::others_exec);
     fs::create_directories(root_ / "pkg");
     fs::create_directories(root_ / "out");
-    for (const auto& entry : fs::directory_iterator(fs::path(AHUB_SOURCE_DIR) / "tests/runner/sandbox")) {
+    for (const auto& entry :
+         fs::directory_iterator(fs::path(AHUB_SOURCE_DIR) / "tests/runner/sandbox")) {
       fs::copy_file(entry.path(), root_ / "pkg" / entry.path().filename());
       fs::permissions(root_ / "pkg" / entry.path().filename(),
                       fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
@@ -129,7 +130,8 @@ class SandboxTest : public ::testing::Test {
     SandboxSpec spec = Spec({"/bin/echo", "still fine"});
     spec.output_dir = fresh;
     RunOutcome o = MustRun(spec);
-    EXPECT_TRUE(o.succeeded()) << KilledByName(o.killed_by) << " " << o.exit_code << " " << o.stderr_text;
+    EXPECT_TRUE(o.succeeded()) << KilledByName(o.killed_by) << " " << o.exit_code << " "
+                               << o.stderr_text;
     EXPECT_EQ(o.stdout_text, "still fine\n");
   }
 
@@ -214,7 +216,8 @@ TEST_F(SandboxTest, NormalRunReportsExitCodeOutputAndFiles) {
   EXPECT_EQ(st.st_uid, geteuid());
   ASSERT_EQ(stat((root_ / "out").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, geteuid());
-  EXPECT_TRUE(o.enforcement == "cgroup-v1" || o.enforcement == "cgroup-v2" || o.enforcement == "rlimit")
+  EXPECT_TRUE(o.enforcement == "cgroup-v1" || o.enforcement == "cgroup-v2" ||
+              o.enforcement == "rlimit")
       << o.enforcement;
 
   RunOutcome ok = MustRun(Spec({"/bin/true"}));
@@ -429,8 +432,8 @@ std::vector<std::string> HostAddresses() {
 TEST_F(SandboxTest, NetworkOfTheHostIsUnreachable) {
   HostListener listener;
   const std::vector<std::string> host_addresses = HostAddresses();
-  std::vector<std::string> argv = {kPython, "/pkg/probe_network.py", std::to_string(listener.port()),
-                                   listener.abstract_name()};
+  std::vector<std::string> argv = {kPython, "/pkg/probe_network.py",
+                                   std::to_string(listener.port()), listener.abstract_name()};
   argv.insert(argv.end(), host_addresses.begin(), host_addresses.end());
   RunOutcome o = MustRun(Spec(argv));
   ASSERT_TRUE(o.succeeded()) << o.stderr_text;
@@ -461,7 +464,7 @@ TEST_F(SandboxTest, HostFilesAreInvisibleAndOnlyOutAndTmpAreWritable) {
   }
   // Absent, not merely forbidden.
   std::vector<std::string> absent = {"read:/etc/shadow", "read:/etc/hostname", "list:/root",
-                                     "list:/work", "list:/var", "list:/home"};
+                                     "list:/work",       "list:/var",          "list:/home"};
   for (const fs::path& secret : secrets) absent.push_back("read:" + secret.string());
   if (!home.empty()) absent.push_back("list:" + home.string());
   const std::vector<std::string> readable = {"read:/pkg/spin.py", "list:/usr/bin",
@@ -524,8 +527,7 @@ TEST_F(SandboxTest, MemoryHogIsKilledByTheMemoryLimit) {
 TEST_F(SandboxTest, EndlessLoopTimesOutAndTheWholeTreeIsGone) {
   // A background child, a daemonised grandchild in its own session and the command itself.
   const std::string spin = std::string(kPython) + " /pkg/spin.py " + marker_;
-  SandboxSpec spec = Spec({"/bin/sh", "-c",
-                           spin + " & (setsid " + spin + " &) ; exec " + spin});
+  SandboxSpec spec = Spec({"/bin/sh", "-c", spin + " & (setsid " + spin + " &) ; exec " + spin});
   spec.limits.wall_seconds = 1;
   RunOutcome o = MustRun(spec);
   EXPECT_EQ(o.killed_by, KilledBy::kTimeout);
@@ -538,7 +540,8 @@ TEST_F(SandboxTest, EndlessLoopTimesOutAndTheWholeTreeIsGone) {
 TEST_F(SandboxTest, BackgroundProcessesDoNotOutliveTheCommand) {
   // The command returns at once, leaving a daemonised process that would spin for ever.
   const std::string spin = std::string(kPython) + " /pkg/spin.py " + marker_;
-  RunOutcome o = MustRun(Spec({"/bin/sh", "-c", "(setsid " + spin + " >/dev/null 2>&1 &); echo started"}));
+  RunOutcome o =
+      MustRun(Spec({"/bin/sh", "-c", "(setsid " + spin + " >/dev/null 2>&1 &); echo started"}));
   EXPECT_TRUE(o.succeeded()) << KilledByName(o.killed_by) << " " << o.stderr_text;
   EXPECT_EQ(o.stdout_text, "started\n");
   EXPECT_EQ(ProcessesWithMarker(marker_), std::vector<int>());
@@ -576,8 +579,8 @@ TEST_F(SandboxTest, HugeFileIsStoppedAtTheOutputLimit) {
 
 TEST_F(SandboxTest, HugeFileFromACommandIgnoringSigxfszIsStoppedToo) {
   // Python ignores SIGXFSZ: its write fails with EFBIG instead and the script dies of the error.
-  SandboxSpec spec = Spec({kPython, "-c",
-                           "f = open('/out/big', 'wb')\nwhile True: f.write(b'0' * 65536)"});
+  SandboxSpec spec =
+      Spec({kPython, "-c", "f = open('/out/big', 'wb')\nwhile True: f.write(b'0' * 65536)"});
   spec.limits.output_bytes = 1 << 20;
   RunOutcome o = MustRun(spec);
   EXPECT_EQ(o.killed_by, KilledBy::kOutputSize);
@@ -587,8 +590,8 @@ TEST_F(SandboxTest, HugeFileFromACommandIgnoringSigxfszIsStoppedToo) {
 }
 
 TEST_F(SandboxTest, ManyFilesOverTheTotalOutputLimitAreRejected) {
-  SandboxSpec spec = Spec({"/bin/sh", "-c",
-                           "for i in 1 2 3 4 5 6 7 8; do head -c 200000 /dev/zero > /out/f$i; done"});
+  SandboxSpec spec = Spec(
+      {"/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do head -c 200000 /dev/zero > /out/f$i; done"});
   spec.limits.output_bytes = 1 << 20;
   RunOutcome o = MustRun(spec);
   EXPECT_EQ(o.exit_code, 0);
@@ -655,7 +658,8 @@ TEST_F(RlimitSandboxTest, EndlessLoopTimesOutAndTheWholeTreeIsGone) {
 
 TEST_F(RlimitSandboxTest, BackgroundProcessesDoNotOutliveTheCommand) {
   const std::string spin = std::string(kPython) + " /pkg/spin.py " + marker_;
-  RunOutcome o = MustRun(Spec({"/bin/sh", "-c", "(setsid " + spin + " >/dev/null 2>&1 &); echo started"}));
+  RunOutcome o =
+      MustRun(Spec({"/bin/sh", "-c", "(setsid " + spin + " >/dev/null 2>&1 &); echo started"}));
   EXPECT_TRUE(o.succeeded()) << KilledByName(o.killed_by) << " " << o.stderr_text;
   EXPECT_EQ(ProcessesWithMarker(marker_), std::vector<int>());
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "test_support.h"
+#include "zipf_stream.h"
 
 namespace cachesim {
 namespace {
@@ -124,6 +125,23 @@ TEST(TraceReaderTest, OracleGeneralRoundTrip) {
   ASSERT_TRUE(trace.ok()) << trace.error().message();
   EXPECT_EQ(Ids(trace.value()), (std::vector<uint32_t>{0, 1, 0, 2}));
   EXPECT_EQ(trace.value().object_keys, (std::vector<uint64_t>{42, 0xfedcba9876543210ULL, 7}));
+}
+
+TEST(TraceReaderTest, ReadsTheOracleGeneralFileThatPythonWrites) {
+  // reference.py packs records with struct "<IQIq", independently of OracleGeneralBytes above.
+  const TempDir dir;
+  const std::string path = dir.File("zipf.oracleGeneral");
+  testing::RunReference({"requests", "--zipf-s", "0.9", "--catalog", "500", "--requests", "3000",
+                         "--seed", "77", "--oracle-general", path});
+  auto trace = ReadTrace(path, TraceFormat::kOracleGeneral);
+  ASSERT_TRUE(trace.ok()) << trace.error().message();
+  const std::vector<uint32_t> expected =
+      GenerateZipfRequests({0.9, 500, 3000}, std::vector<uint32_t>{77});
+  const auto ids = trace.value().requests.ids();
+  ASSERT_EQ(ids.size(), expected.size());
+  for (size_t t = 0; t < ids.size(); ++t) {
+    ASSERT_EQ(trace.value().object_keys[ids[t]], expected[t]) << "request " << t;
+  }
 }
 
 TEST(TraceReaderTest, OracleGeneralTruncatedRecordNamesItsNumber) {

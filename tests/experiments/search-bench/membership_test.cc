@@ -22,10 +22,16 @@ std::vector<int64_t> Probes(const std::vector<int64_t>& sorted, std::mt19937_64&
   std::vector<int64_t> probes = {kMin, kMin + 1, -1, 0, 1, kMax - 1, kMax};
   for (int64_t v : sorted) {
     probes.push_back(v);
-    if (v > kMin) probes.push_back(v - 1);
-    if (v < kMax) probes.push_back(v + 1);
+    if (v > kMin) {
+      probes.push_back(v - 1);
+    }
+    if (v < kMax) {
+      probes.push_back(v + 1);
+    }
   }
-  for (int i = 0; i < 20; ++i) probes.push_back(static_cast<int64_t>(rng()));
+  for (int i = 0; i < 20; ++i) {
+    probes.push_back(static_cast<int64_t>(rng()));
+  }
   return probes;
 }
 

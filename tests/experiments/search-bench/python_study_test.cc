@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* kPython = "/usr/bin/python3";  // the interpreter the sandbox maps python3 to
 
-const fs::path kPackageDir = fs::path(AHUB_SOURCE_DIR) / "packages" / "bisect-membership";
+fs::path PackageDir() { return fs::path(AHUB_SOURCE_DIR) / "packages" / "bisect-membership"; }
 
 std::string ReadAll(const fs::path& path) {
   std::ifstream in(path);
@@ -32,7 +32,9 @@ std::string ReadAll(const fs::path& path) {
 class SearchBenchPythonStudyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kPython)) GTEST_SKIP() << kPython << " is not installed";
+    if (!fs::exists(kPython)) {
+      GTEST_SKIP() << kPython << " is not installed";
+    }
     dir_ = fs::temp_directory_path() / ("sb-study-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
@@ -41,7 +43,7 @@ class SearchBenchPythonStudyTest : public ::testing::Test {
 
   // Runs study.py from the package directory, as the sandbox does; returns its exit status.
   int RunStudy(const std::string& args) {
-    const std::string command = "cd '" + kPackageDir.string() + "' && " + kPython +
+    const std::string command = "cd '" + PackageDir().string() + "' && " + kPython +
                                 " -I study.py " + args + " 2>'" + (dir_ / "stderr").string() + "'";
     const int status = std::system(command.c_str());
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -61,7 +63,7 @@ TEST_F(SearchBenchPythonStudyTest, DocumentHoldsEveryClaimedFigureConsistently) 
   EXPECT_EQ(doc["experiment"], "bisect-membership");
 
   // Every evidence pointer of package.yaml resolves to a number.
-  const std::string manifest = ReadAll(kPackageDir / "package.yaml");
+  const std::string manifest = ReadAll(PackageDir() / "package.yaml");
   const std::regex pointer_re(R"(pointer:\s*(/[A-Za-z0-9_/~]+))");
   int pointers = 0;
   for (std::sregex_iterator it(manifest.begin(), manifest.end(), pointer_re), end; it != end;
@@ -83,7 +85,9 @@ TEST_F(SearchBenchPythonStudyTest, DocumentHoldsEveryClaimedFigureConsistently) 
     EXPECT_EQ(row["n"], ladder[i]);
     const double ratio = row["linear_ns"].get<double>() / row["binary_ns"].get<double>();
     EXPECT_NEAR(row["speedup"].get<double>(), ratio, 0.01 * ratio);  // rows round to 0.01 ns
-    if (ladder[i] <= 4) log_sum += std::log(row["speedup"].get<double>());
+    if (ladder[i] <= 4) {
+      log_sum += std::log(row["speedup"].get<double>());
+    }
   }
   EXPECT_NEAR(doc["small_n_speedup"].get<double>(), std::exp(log_sum / 4), 1e-3);
   EXPECT_EQ(doc["speedup_at_1024"], doc["sizes"][ladder.size() - 1]["speedup"]);

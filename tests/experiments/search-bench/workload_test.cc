@@ -83,16 +83,16 @@ TEST(SearchBenchWorkloadTest, QueriesDependOnSeedAndSizeOnly) {
 }
 
 TEST(SearchBenchWorkloadTest, HitsAndMissesAreShuffledAndSpreadOverTheArray) {
-  const int64_t n = 1024;
-  const QuerySet set = MakeQueries(n, 200, 0.5, 20260611);
+  constexpr int64_t kSize = 1024;
+  const QuerySet set = MakeQueries(kSize, 200, 0.5, 20260611);
   // Not all hits first: the first 100 queries must include misses.
   const auto early_hits = std::count_if(set.values.begin(), set.values.begin() + 100,
-                                        [n](int64_t q) { return IsElement(n, q); });
+                                        [](int64_t q) { return IsElement(kSize, q); });
   EXPECT_GT(early_hits, 20);
   EXPECT_LT(early_hits, 80);
-  // Queries reach both halves of the array.
+  // Queries reach both halves of the array (which holds 0 .. 2 * kSize - 2).
   const auto low =
-      std::count_if(set.values.begin(), set.values.end(), [n](int64_t q) { return q < n; });
+      std::count_if(set.values.begin(), set.values.end(), [](int64_t q) { return q < kSize; });
   EXPECT_GT(low, 50);
   EXPECT_LT(low, 150);
 }
