@@ -9,13 +9,18 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libssl-dev
   libsqlite3-dev libgit2-dev libarchive-dev libcpp-httplib-dev libpugixml-dev
   libgtest-dev libgmock-dev
-  bubblewrap python3 nodejs npm
+  bubblewrap
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Tools that may come from elsewhere (Node.js from NodeSource bundles npm, which conflicts with
+# Debian's npm package): ask apt only when the command itself is missing.
+[ -x /usr/bin/python3 ] || missing+=(python3)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}" >&2
   sudo_cmd=()
