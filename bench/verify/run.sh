@@ -13,7 +13,7 @@ time_runs() {  # prints one wall time in seconds per run
   for _ in $(seq "$runs"); do
     local t0 t1
     t0=$(date +%s.%N)
-    "$@" >/dev/null 2>&1 || true
+    "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }
     t1=$(date +%s.%N)
     awk -v a="$t1" -v b="$t0" 'BEGIN {print a - b}'
   done
@@ -22,8 +22,17 @@ time_runs() {  # prints one wall time in seconds per run
 verify=$(time_runs "$bin/ahub" verify --json "$pkg" | median)
 # The experiment's own command, outside any sandbox, as the baseline.
 tmp=$(mktemp -d)
-cmd=$(sed -n 's/^ *command: *\[\(.*\)\]/\1/p' "$pkg/package.yaml" | head -1 | tr -d '"' | tr ',' ' ' | sed "s#{out}#$tmp#g")
-bare=$(time_runs $bin/$cmd | median)
+# The first experiment's command, read from the manifest's flow list (may span lines).
+mapfile -t cmd < <(python3 - "$pkg/package.yaml" "$tmp" <<'PY'
+import csv, re, sys
+text = open(sys.argv[1]).read()
+flow = re.search(r"command:\s*\[(.*?)\]", text, re.S).group(1)
+for word in next(csv.reader([" ".join(flow.split())], skipinitialspace=True)):
+    print(word.replace("{out}", sys.argv[2]))
+PY
+)
+cmd[0]=$bin/${cmd[0]}
+bare=$(time_runs "${cmd[@]}" | median)
 rm -rf "$tmp"
 printf 'ahub verify %s (median of %d): %.3f s\n' "$pkg" "$runs" "$verify"
 printf 'the experiment alone, no sandbox:          %.3f s\n' "$bare"
