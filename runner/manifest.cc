@@ -735,20 +735,23 @@ class ManifestReader {
   }
 
   void CheckCommand(const YAML::Node& node, const std::string& path, const std::string& word, const Package& p) {
-    if (IsBuiltinExperiment(word)) return;
-    if (word == "python3") {
-      if (p.environment.runtime == Runtime::kPython3) return;
-      c_.Error(node, path, "python3 is the interpreter of runtime python3; set environment.runtime: python3");
-      return;
-    }
     std::string builtins;
     for (const auto& b : BuiltinExperiments()) builtins += (builtins.empty() ? "" : ", ") + b;
     const std::string accepted = "accepted: a built-in experiment (" + builtins +
                                  "), the runtime's interpreter (python3 for runtime python3), or a relative "
                                  "path to a file inside the package";
-    if (!SafeRelativePath(word) || word.find('{') != std::string::npos) {
-      c_.Error(node, path, "\"" + word + "\" is not accepted; " + accepted);
-      return;
+    switch (ClassifyCommand(word, p.environment.runtime)) {
+      case CommandKind::kBuiltin:
+      case CommandKind::kInterpreter:
+        return;
+      case CommandKind::kWrongRuntime:
+        c_.Error(node, path, "python3 is the interpreter of runtime python3; set environment.runtime: python3");
+        return;
+      case CommandKind::kInvalid:
+        c_.Error(node, path, "\"" + word + "\" is not accepted; " + accepted);
+        return;
+      case CommandKind::kPackageFile:
+        break;
     }
     if (dir_.empty()) return;
     std::error_code ec;
@@ -776,6 +779,13 @@ std::string Diagnostic::ToString() const {
 
 nlohmann::json Diagnostic::ToJson() const {
   return {{"file", file}, {"line", line}, {"column", column}, {"path", path}, {"message", message}};
+}
+
+CommandKind ClassifyCommand(const std::string& word, Runtime runtime) {
+  if (IsBuiltinExperiment(word)) return CommandKind::kBuiltin;
+  if (word == "python3") return runtime == Runtime::kPython3 ? CommandKind::kInterpreter : CommandKind::kWrongRuntime;
+  if (!SafeRelativePath(word) || word.find('{') != std::string::npos) return CommandKind::kInvalid;
+  return CommandKind::kPackageFile;
 }
 
 const char* RuntimeName(Runtime r) {

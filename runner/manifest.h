@@ -126,6 +126,16 @@ struct Package {
   nlohmann::json ToJson() const;
 };
 
+// What an experiment's command[0] names. The one rule shared by validation and execution.
+enum class CommandKind {
+  kBuiltin,       // a built-in experiment (runner/builtins.h)
+  kInterpreter,   // python3 under runtime python3
+  kWrongRuntime,  // python3 under another runtime
+  kPackageFile,   // a relative path without '..' segments or placeholders (existence is checked apart)
+  kInvalid,       // anything else: absolute paths, '..', placeholders, empty
+};
+CommandKind ClassifyCommand(const std::string& word, Runtime runtime);
+
 struct LoadResult {
   Package package;                      // as far as it could be read
   std::vector<Diagnostic> diagnostics;  // empty when the package is valid

@@ -14,7 +14,6 @@
 #include <sstream>
 #include <thread>
 
-#include "runner/builtins.h"
 #include "runner/sha256.h"
 
 namespace ahub {
@@ -70,19 +69,21 @@ Result<std::vector<std::string>> ResolveCommand(const Experiment& experiment, co
   if (experiment.command.empty()) return Status::InvalidArgument("experiment " + experiment.id + ": empty command");
   std::vector<std::string> argv;
   const std::string& first = experiment.command[0];
-  if (IsBuiltinExperiment(first)) {
-    argv.push_back(std::string(kBuiltinMount) + "/" + first);
-  } else if (first == "python3") {
-    if (package.environment.runtime != Runtime::kPython3) {
+  switch (ClassifyCommand(first, package.environment.runtime)) {
+    case CommandKind::kBuiltin:
+      argv.push_back(std::string(kBuiltinMount) + "/" + first);
+      break;
+    case CommandKind::kInterpreter:
+      argv.push_back(kPython3);
+      break;
+    case CommandKind::kPackageFile:
+      argv.push_back(std::string(kPackageMount) + "/" + first);
+      break;
+    case CommandKind::kWrongRuntime:
       return Status::InvalidArgument("experiment " + experiment.id + ": python3 needs runtime python3");
-    }
-    argv.push_back(kPython3);
-  } else if (!first.empty() && first[0] != '/' && first.find("..") == std::string::npos &&
-             first.find('{') == std::string::npos) {
-    argv.push_back(std::string(kPackageMount) + "/" + first);
-  } else {
-    return Status::InvalidArgument("experiment " + experiment.id + ": command[0] \"" + first +
-                                   "\" is not a built-in, the runtime's interpreter or a package file");
+    case CommandKind::kInvalid:
+      return Status::InvalidArgument("experiment " + experiment.id + ": command[0] \"" + first +
+                                     "\" is not a built-in, the runtime's interpreter or a package file");
   }
   for (size_t i = 1; i < experiment.command.size(); ++i) argv.push_back(Expand(experiment.command[i]));
   return argv;

@@ -86,6 +86,9 @@ TEST(ResolveCommandTest, MapsTheFirstWordIntoTheSandbox) {
   EXPECT_EQ(ResolveCommand(python, p).value()[0], "/usr/bin/python3");
   EXPECT_FALSE(ResolveCommand(Experiment{"e", {"/bin/sh"}, ""}, p).ok());
   EXPECT_FALSE(ResolveCommand(Experiment{"e", {"../x"}, ""}, p).ok());
+  EXPECT_FALSE(ResolveCommand(Experiment{"e", {"{pkg}/x"}, ""}, p).ok());
+  // The same rule as validation: only a ".." segment escapes, not ".." inside a name.
+  EXPECT_EQ(ResolveCommand(Experiment{"e", {"bin/v1..2.sh"}, ""}, p).value()[0], "/pkg/bin/v1..2.sh");
 }
 
 TEST_F(VerifyTest, RunsTheCitedExperimentsAndJudgesEveryClaim) {
