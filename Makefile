@@ -19,8 +19,12 @@ build: deps $(BUILD)/build.ninja
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# Until the hub service lands (issue 3), `make run` verifies the seed packages end to end.
-run: build verify-seeds
+# The hub on 127.0.0.1:8080 with its data in ./var; on an empty store it loads packages/ and
+# verifies them in the background. Override with e.g. `make run AHUB_LISTEN=0.0.0.0:9000`.
+AHUB_LISTEN ?= 127.0.0.1:8080
+AHUB_DATA ?= var
+run: build
+	$(BUILD)/bin/ahub serve --listen $(AHUB_LISTEN) --data $(AHUB_DATA)
 
 verify-seeds:
 	@for p in packages/*/; do $(BUILD)/bin/ahub verify "$$p" || exit $$?; done

@@ -25,5 +25,8 @@ using Command = std::function<int()>;
 
 Command RegisterValidate(CLI::App& app);
 Command RegisterVerify(CLI::App& app);
+Command RegisterServe(CLI::App& app);
+Command RegisterToken(CLI::App& app);
+Command RegisterSubmit(CLI::App& app);
 
 }  // namespace ahub::cli

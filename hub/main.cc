@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   };
   add(ahub::cli::RegisterValidate);
   add(ahub::cli::RegisterVerify);
+  add(ahub::cli::RegisterServe);
+  add(ahub::cli::RegisterToken);
+  add(ahub::cli::RegisterSubmit);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

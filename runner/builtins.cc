@@ -1,6 +1,7 @@
 #include "runner/builtins.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace ahub {
 
@@ -12,6 +13,13 @@ const std::vector<std::string>& BuiltinExperiments() {
 bool IsBuiltinExperiment(std::string_view name) {
   const auto& names = BuiltinExperiments();
   return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::filesystem::path DefaultBuiltinDir() {
+  if (const char* env = std::getenv("AHUB_EXPERIMENTS_DIR"); env && *env) return env;
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::current_path() : self.parent_path();
 }
 
 }  // namespace ahub

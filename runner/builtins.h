@@ -3,6 +3,7 @@
 // at kBuiltinMount.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,5 +12,9 @@ namespace ahub {
 
 const std::vector<std::string>& BuiltinExperiments();
 bool IsBuiltinExperiment(std::string_view name);
+
+// Where the built-in experiments are: $AHUB_EXPERIMENTS_DIR when set, else the directory of the
+// running binary (they are built beside `ahub`).
+std::filesystem::path DefaultBuiltinDir();
 
 }  // namespace ahub

@@ -45,6 +45,20 @@ bool Expectation::Accepts(double measured) const {
   return measured >= i.lo && measured <= i.hi;
 }
 
+std::optional<Expectation> Expectation::FromJson(const nlohmann::json& e) {
+  if (!e.is_object()) return std::nullopt;
+  auto num = [&](const char* key) { return e.contains(key) && e[key].is_number(); };
+  if (num("approx") && num("abs")) return ApproxAbs(e["approx"], e["abs"]);
+  if (num("approx") && num("rel")) return ApproxRel(e["approx"], e["rel"]);
+  if (num("at_least")) return AtLeast(e["at_least"]);
+  if (num("at_most")) return AtMost(e["at_most"]);
+  if (e.contains("between") && e["between"].is_array() && e["between"].size() == 2 && e["between"][0].is_number() &&
+      e["between"][1].is_number()) {
+    return Between(e["between"][0], e["between"][1]);
+  }
+  return std::nullopt;
+}
+
 nlohmann::json Expectation::ToJson() const {
   switch (kind_) {
     case Kind::kApproxAbs:

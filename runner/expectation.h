@@ -4,6 +4,7 @@
 // Forms (exactly one per claim): approx+abs, approx+rel, at_least, at_most, between.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +35,9 @@ class Expectation {
   Interval AcceptedAround(double center) const;
   bool Accepts(double measured) const;
   nlohmann::json ToJson() const;  // the manifest form, e.g. {"approx": 11.81, "abs": 0.05}
+  // The inverse of ToJson(); nullopt for anything that is not one of its forms (the manifest's own
+  // YAML is checked with located diagnostics by manifest.cc, not here).
+  static std::optional<Expectation> FromJson(const nlohmann::json& j);
   std::string ToString() const;   // human form, e.g. "11.81 ± 0.05"
 
  private:

@@ -65,7 +65,7 @@ Result<std::string> PackageContentSha256(const fs::path& dir) {
   std::vector<std::string> files;
   for (fs::recursive_directory_iterator it(dir, ec), end; it != end; it.increment(ec)) {
     if (ec) break;
-    const fs::path rel = fs::relative(it->path(), dir);
+    const fs::path rel = it->path().lexically_relative(dir);
     if (rel.begin()->string() == ".git") {
       if (it->is_directory()) it.disable_recursion_pending();
       continue;

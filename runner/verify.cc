@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "runner/sha256.h"
+#include "runner/text.h"
 
 namespace ahub {
 namespace {
@@ -49,18 +50,6 @@ Result<nlohmann::json> ReadJsonFile(const fs::path& file) {
   nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Status::InvalidArgument("not valid JSON");
   return doc;
-}
-
-std::string Fixed(double v, int digits) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(digits) << v;
-  return os.str();
-}
-
-std::string Pad(const std::string& s, size_t width) {
-  size_t cps = 0;
-  for (unsigned char c : s) cps += (c & 0xC0) != 0x80;
-  return cps >= width ? s : s + std::string(width - cps, ' ');
 }
 
 }  // namespace

@@ -9,7 +9,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libssl-dev
   libsqlite3-dev libgit2-dev libarchive-dev libcpp-httplib-dev libpugixml-dev
   libgtest-dev libgmock-dev
-  bubblewrap
+  bubblewrap wrk curl
 )
 
 missing=()
