@@ -105,7 +105,8 @@ Attention ComputeAttention(const AttentionInput& input, const AttentionWeights& 
   };
   Attention a;
   for (const Term& t : terms) {
-    const double points = t.count * t.weight;
+    // A term that does not apply contributes 0, not the -0.0 that 0 × a negative weight gives.
+    const double points = t.count == 0 ? 0.0 : t.count * t.weight;
     a.score += points;
     a.breakdown.push_back(
         {{"term", t.name}, {"count", t.count}, {"weight", t.weight}, {"points", points}});

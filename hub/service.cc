@@ -1065,6 +1065,20 @@ ApiResult<json> Hub::Attest(const Caller& caller, const json& report) {
                          {"message", "must be one of reproduced, refuted, failed, skipped, declared"}});
     }
   }
+  // The hub re-judges what it can: a "reproduced" verdict must come with a measured value its
+  // claim's expectation accepts, so an agent cannot raise a claim by saying so.
+  for (size_t i = 0; details.empty() && i < report["claims"].size(); ++i) {
+    const json& c = report["claims"][i];
+    if (c["verdict"] != "reproduced") continue;
+    const ClaimRow& claim = *by_id[c["id"].get<std::string>()];
+    const auto expect = Expectation::FromJson(claim.expect);
+    const bool measured = c.contains("measured") && c["measured"].is_number();
+    if (!measured || (expect && !expect->Accepts(c["measured"].get<double>()))) {
+      details.push_back({{"path", "/claims/" + std::to_string(i) + "/measured"},
+                         {"message", measured ? "is outside the claim's expectation " + (expect ? expect->ToString() : "")
+                                              : "a reproduced claim needs its measured value"}});
+    }
+  }
   if (!details.empty()) return MakeError(422, "invalid_report", "the report's claims do not match the package", details);
 
   AttestationRow row;

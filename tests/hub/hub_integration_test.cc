@@ -985,8 +985,8 @@ TEST(ListingTest, SortsFiltersPagesAndCountsFacets) {
   }
 }
 
-// The contract (schemas/openapi.yaml) says category= lists "packages with this category"; a
-// package's categories are all the ones it lists, not only the primary one.
+// category= and the category facets go by a package's primary category (its first), never by
+// the others it lists.
 TEST(ListingTest, CategoryFilterAndFacetsUseThePrimaryCategory) {
   // As on arXiv listings' headline counts: a package counts (and is found) under its primary
   // category, so a chip's count is the number of cards its filter shows.

@@ -204,6 +204,14 @@ TEST_F(ServiceTest, AttestationFromASecondHostReplicates) {
   ASSERT_FALSE(mismatch.ok());
   EXPECT_EQ(mismatch.error().http, 409);
 
+  // The hub re-judges: a "reproduced" whose measured value its expectation refuses is refused.
+  auto outside = report;
+  outside["claims"][0]["measured"] = 1e9;
+  auto refused = hub_->Attest(runner, outside);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().http, 422);
+  EXPECT_EQ(refused.error().details[0]["path"], "/claims/0/measured");
+
   auto ok = hub_->Attest(runner, report);
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok.value()["level"], "replicated");
