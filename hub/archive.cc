@@ -564,6 +564,8 @@ TarGzWriter::TarGzWriter() : archive_(archive_write_new()) {
       archive_write_set_filter_option(archive_, "gzip", "timestamp", nullptr) == ARCHIVE_OK &&
       // ustar where it suffices, pax headers only for what ustar cannot hold (long names).
       archive_write_set_format_pax_restricted(archive_) == ARCHIVE_OK &&
+      // Without this libarchive pads the compressed stream to a 10 KiB block with zeros.
+      archive_write_set_bytes_in_last_block(archive_, 1) == ARCHIVE_OK &&
       archive_write_open2(archive_, &out_, nullptr, AppendToString, nullptr, nullptr) == ARCHIVE_OK;
   if (!ok) status_ = Fail("opening the tar writer");
 }

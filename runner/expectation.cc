@@ -3,15 +3,24 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <string>
 
 namespace ahub {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// The shortest form that reads back as the same double ("11.81", "333833500", "1e-09"): an
+// author must recognise the number they wrote.
 std::string Num(double v) {
   std::ostringstream os;
+  os.precision(15);
   os << v;
+  if (std::stod(os.str()) != v) {
+    os.str("");
+    os.precision(17);
+    os << v;
+  }
   return os.str();
 }
 
