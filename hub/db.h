@@ -99,6 +99,34 @@ class Db {
 
   // A cached prepared statement for `sql` (compiled on first use on this connection).
   Stmt& Prepare(const std::string& sql);
+
+  // The first row of `sql`, as `read` makes it, or nullopt. The statement is stepped to its end
+  // so that no read transaction stays open on this connection (it would pin an old snapshot).
+  template <typename Read, typename... Args>
+  auto QueryOne(const std::string& sql, Read read, const Args&... args)
+      -> std::optional<decltype(read(std::declval<const Stmt&>()))> {
+    Stmt& s = Prepare(sql);
+    s.Bind(args...);
+    if (!s.Step()) return std::nullopt;
+    auto row = read(s);
+    s.Run();
+    return row;
+  }
+  // Every row of `sql`, as `read` makes them.
+  template <typename Read, typename... Args>
+  auto QueryAll(const std::string& sql, Read read, const Args&... args)
+      -> std::vector<decltype(read(std::declval<const Stmt&>()))> {
+    Stmt& s = Prepare(sql);
+    s.Bind(args...);
+    std::vector<decltype(read(std::declval<const Stmt&>()))> rows;
+    while (s.Step()) rows.push_back(read(s));
+    return rows;
+  }
+  // The first column of the first row as an integer (COUNT(*) and the like); 0 when no row.
+  template <typename... Args>
+  int64_t QueryInt(const std::string& sql, const Args&... args) {
+    return QueryOne(sql, [](const Stmt& s) { return s.Int(0); }, args...).value_or(0);
+  }
   void Exec(const std::string& sql);  // one or more statements, no results
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }

@@ -277,6 +277,25 @@ TensionRow ReadTension(const Stmt& s) {
   return t;
 }
 
+constexpr const char* kRunColumns = "id, job, package, version, data, created_at";
+
+RunRow ReadRun(const Stmt& s) {
+  return {s.Int(0), s.Int(1), s.Text(2), static_cast<int>(s.Int(3)), ParseOr(s.Text(4), json::object()), s.Text(5)};
+}
+
+AttestationRow ReadAttestation(const Stmt& s) {
+  AttestationRow a;
+  a.id = s.Int(0);
+  a.package = s.Text(1);
+  a.version = static_cast<int>(s.Int(2));
+  a.token = s.Int(3);
+  a.fingerprint = s.Text(4);
+  a.level = s.Text(5);
+  a.host = ParseOr(s.Text(6), json::object());
+  a.created_at = s.Text(7);
+  return a;
+}
+
 // Free text becomes an FTS5 query of quoted prefix terms, so user input is never FTS syntax.
 std::string FtsQuery(const std::string& q) {
   std::string out, word;
@@ -402,61 +421,34 @@ int64_t Store::InsertToken(const std::string& name, const std::string& role, con
 }
 
 std::optional<TokenRow> Store::FindToken(const std::string& hash) {
-  Stmt& s = Conn().Prepare("SELECT id, name, role, created_at FROM tokens WHERE hash = ? AND revoked = 0");
-  s.Bind(hash);
-  if (!s.Step()) return std::nullopt;
-  TokenRow t{s.Int(0), s.Text(1), s.Text(2), s.Text(3)};
-  s.Run();
-  return t;
+  return Conn().QueryOne(
+      "SELECT id, name, role, created_at FROM tokens WHERE hash = ? AND revoked = 0",
+      [](const Stmt& s) { return TokenRow{s.Int(0), s.Text(1), s.Text(2), s.Text(3)}; }, hash);
 }
 
 // --- packages
 
 std::optional<PackageRow> Store::FindPackage(const std::string& id) {
-  Stmt& s = Conn().Prepare(std::string("SELECT ") + kPackageColumns + " FROM packages WHERE id = ?");
-  s.Bind(id);
-  if (!s.Step()) return std::nullopt;
-  PackageRow p = ReadPackage(s);
-  s.Run();
-  return p;
+  return Conn().QueryOne(std::string("SELECT ") + kPackageColumns + " FROM packages WHERE id = ?", ReadPackage, id);
 }
 
 std::optional<VersionRow> Store::FindVersion(const std::string& id, int version) {
-  Stmt& s = Conn().Prepare(std::string("SELECT ") + kVersionColumns +
-                           " FROM versions WHERE package = ? AND version = ?");
-  s.Bind(id, version);
-  if (!s.Step()) return std::nullopt;
-  VersionRow v = ReadVersion(s);
-  s.Run();
-  return v;
+  return Conn().QueryOne(std::string("SELECT ") + kVersionColumns +
+                           " FROM versions WHERE package = ? AND version = ?", ReadVersion, id, version);
 }
 
 std::vector<VersionRow> Store::Versions(const std::string& id) {
-  Stmt& s = Conn().Prepare(std::string("SELECT ") + kVersionColumns +
-                           " FROM versions WHERE package = ? ORDER BY version");
-  s.Bind(id);
-  std::vector<VersionRow> out;
-  while (s.Step()) out.push_back(ReadVersion(s));
-  return out;
+  return Conn().QueryAll(std::string("SELECT ") + kVersionColumns +
+                           " FROM versions WHERE package = ? ORDER BY version", ReadVersion, id);
 }
 
 std::optional<VersionRow> Store::FindVersionBySha(const std::string& id, const std::string& sha256) {
-  Stmt& s = Conn().Prepare(std::string("SELECT ") + kVersionColumns +
-                           " FROM versions WHERE package = ? AND content_sha256 = ? ORDER BY version LIMIT 1");
-  s.Bind(id, sha256);
-  if (!s.Step()) return std::nullopt;
-  VersionRow v = ReadVersion(s);
-  s.Run();
-  return v;
+  return Conn().QueryOne(std::string("SELECT ") + kVersionColumns +
+                           " FROM versions WHERE package = ? AND content_sha256 = ? ORDER BY version LIMIT 1", ReadVersion, id, sha256);
 }
 
 int64_t Store::PackageCount() {
-  Stmt& s = Conn().Prepare("SELECT COUNT(*) FROM packages");
-  s.Bind();
-  s.Step();
-  const int64_t n = s.Int(0);
-  s.Run();
-  return n;
+  return Conn().QueryInt("SELECT COUNT(*) FROM packages");
 }
 
 PackagePage Store::ListPackages(const PackageFilter& filter, const std::string& sort,
@@ -538,12 +530,7 @@ std::vector<Facet> Store::TagFacets(const PackageFilter& filter) {
 
 int64_t Store::NextSeq(Db& db) {
   db.Prepare("UPDATE counters SET value = value + 1 WHERE name = 'seq'").Bind().Run();
-  Stmt& s = db.Prepare("SELECT value FROM counters WHERE name = 'seq'");
-  s.Bind();
-  s.Step();
-  const int64_t v = s.Int(0);
-  s.Run();
-  return v;
+  return db.QueryInt("SELECT value FROM counters WHERE name = 'seq'");
 }
 
 void Store::InsertVersion(Db& db, const PackageRow& p, const VersionRow& v, const std::vector<ClaimRow>& claims) {
@@ -597,12 +584,8 @@ void Store::UpdatePackageScore(Db& db, const std::string& id, double score, cons
 // --- claims
 
 std::vector<ClaimRow> Store::Claims(Db& db, const std::string& id, int version) {
-  Stmt& s = db.Prepare(std::string("SELECT ") + kClaimColumns +
-                       " FROM claims c WHERE c.package = ? AND c.version = ? ORDER BY c.position");
-  s.Bind(id, version);
-  std::vector<ClaimRow> out;
-  while (s.Step()) out.push_back(ReadClaim(s));
-  return out;
+  return db.QueryAll(std::string("SELECT ") + kClaimColumns +
+                       " FROM claims c WHERE c.package = ? AND c.version = ? ORDER BY c.position", ReadClaim, id, version);
 }
 
 std::vector<ClaimRow> Store::Claims(const std::string& id, int version) { return Claims(Conn(), id, version); }
@@ -655,13 +638,8 @@ std::map<std::string, int> Store::ReproducingHosts(Db& db, const std::string& id
 }
 
 int Store::DistinctReproducingHosts(Db& db, const std::string& id, int version) {
-  Stmt& s = db.Prepare("SELECT COUNT(DISTINCT fingerprint) FROM reproductions WHERE package = ? AND version = ? "
-                       "AND verdict = 'reproduced'");
-  s.Bind(id, version);
-  s.Step();
-  const int n = static_cast<int>(s.Int(0));
-  s.Run();
-  return n;
+  return static_cast<int>(db.QueryInt("SELECT COUNT(DISTINCT fingerprint) FROM reproductions WHERE package = ? AND version = ? "
+                       "AND verdict = 'reproduced'", id, version));
 }
 
 // --- jobs and runs
@@ -689,22 +667,12 @@ std::optional<JobRow> Store::ClaimJob() {
 }
 
 std::optional<JobRow> Store::FindJob(int64_t id) {
-  Stmt& s = Conn().Prepare(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?");
-  s.Bind(id);
-  if (!s.Step()) return std::nullopt;
-  JobRow j = ReadJob(s);
-  s.Run();
-  return j;
+  return Conn().QueryOne(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?", ReadJob, id);
 }
 
 std::optional<JobRow> Store::LatestJob(const std::string& id, int version) {
-  Stmt& s = Conn().Prepare(std::string("SELECT ") + kJobColumns +
-                           " FROM jobs WHERE package = ? AND version = ? ORDER BY id DESC LIMIT 1");
-  s.Bind(id, version);
-  if (!s.Step()) return std::nullopt;
-  JobRow j = ReadJob(s);
-  s.Run();
-  return j;
+  return Conn().QueryOne(std::string("SELECT ") + kJobColumns +
+                           " FROM jobs WHERE package = ? AND version = ? ORDER BY id DESC LIMIT 1", ReadJob, id, version);
 }
 
 void Store::SetJobProgress(int64_t id, const json& progress) {
@@ -753,23 +721,13 @@ int64_t Store::InsertRun(Db& db, int64_t job, const std::string& package, int ve
 }
 
 std::vector<RunRow> Store::Runs(const std::string& id, int version) {
-  Stmt& s = Conn().Prepare("SELECT id, job, package, version, data, created_at FROM runs "
-                           "WHERE package = ? AND (? = 0 OR version = ?) ORDER BY id DESC");
-  s.Bind(id, version, version);
-  std::vector<RunRow> out;
-  while (s.Step()) {
-    out.push_back({s.Int(0), s.Int(1), s.Text(2), static_cast<int>(s.Int(3)), ParseOr(s.Text(4), json::object()), s.Text(5)});
-  }
-  return out;
+  return Conn().QueryAll(std::string("SELECT ") + kRunColumns +
+                             " FROM runs WHERE package = ? AND (? = 0 OR version = ?) ORDER BY id DESC",
+                         ReadRun, id, version, version);
 }
 
 std::optional<RunRow> Store::FindRun(int64_t run_id) {
-  Stmt& s = Conn().Prepare("SELECT id, job, package, version, data, created_at FROM runs WHERE id = ?");
-  s.Bind(run_id);
-  if (!s.Step()) return std::nullopt;
-  RunRow r{s.Int(0), s.Int(1), s.Text(2), static_cast<int>(s.Int(3)), ParseOr(s.Text(4), json::object()), s.Text(5)};
-  s.Run();
-  return r;
+  return Conn().QueryOne(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?", ReadRun, run_id);
 }
 
 // --- attestations
@@ -783,23 +741,9 @@ int64_t Store::InsertAttestation(Db& db, const AttestationRow& a, const json& re
 }
 
 std::vector<AttestationRow> Store::Attestations(const std::string& id, int version) {
-  Stmt& s = Conn().Prepare("SELECT id, package, version, token, fingerprint, level, host, created_at "
-                           "FROM attestations WHERE package = ? AND version = ? ORDER BY id");
-  s.Bind(id, version);
-  std::vector<AttestationRow> out;
-  while (s.Step()) {
-    AttestationRow a;
-    a.id = s.Int(0);
-    a.package = s.Text(1);
-    a.version = static_cast<int>(s.Int(2));
-    a.token = s.Int(3);
-    a.fingerprint = s.Text(4);
-    a.level = s.Text(5);
-    a.host = ParseOr(s.Text(6), json::object());
-    a.created_at = s.Text(7);
-    out.push_back(std::move(a));
-  }
-  return out;
+  return Conn().QueryAll("SELECT id, package, version, token, fingerprint, level, host, created_at "
+                         "FROM attestations WHERE package = ? AND version = ? ORDER BY id",
+                         ReadAttestation, id, version);
 }
 
 // --- tensions
@@ -832,53 +776,30 @@ void Store::UpdateTension(Db& db, const TensionRow& t) {
 
 std::vector<TensionRow> Store::Tensions(const std::string& status) {
   // Open first, then the widest divergence.
-  Stmt& s = Conn().Prepare(std::string("SELECT ") + kTensionColumns +
+  return Conn().QueryAll(std::string("SELECT ") + kTensionColumns +
                            " FROM tensions WHERE (? = 'all' OR status = ?) "
                            "ORDER BY CASE status WHEN 'open' THEN 0 WHEN 'explained' THEN 1 WHEN 'resolved' THEN 2 "
-                           "ELSE 3 END, divergence DESC, id");
-  s.Bind(status, status);
-  std::vector<TensionRow> out;
-  while (s.Step()) out.push_back(ReadTension(s));
-  return out;
+                           "ELSE 3 END, divergence DESC, id", ReadTension, status, status);
 }
 
 std::vector<TensionRow> Store::PackageTensions(const std::string& id) {
-  Stmt& s = Conn().Prepare(std::string("SELECT ") + kTensionColumns +
+  return Conn().QueryAll(std::string("SELECT ") + kTensionColumns +
                            " FROM tensions WHERE raised_by = ? OR other = ? "
-                           "ORDER BY CASE status WHEN 'open' THEN 0 ELSE 1 END, divergence DESC, id");
-  s.Bind(id, id);
-  std::vector<TensionRow> out;
-  while (s.Step()) out.push_back(ReadTension(s));
-  return out;
+                           "ORDER BY CASE status WHEN 'open' THEN 0 ELSE 1 END, divergence DESC, id", ReadTension, id, id);
 }
 
 std::optional<TensionRow> Store::FindTension(Db& db, int64_t id) {
-  Stmt& s = db.Prepare(std::string("SELECT ") + kTensionColumns + " FROM tensions WHERE id = ?");
-  s.Bind(id);
-  if (!s.Step()) return std::nullopt;
-  TensionRow t = ReadTension(s);
-  s.Run();
-  return t;
+  return db.QueryOne(std::string("SELECT ") + kTensionColumns + " FROM tensions WHERE id = ?", ReadTension, id);
 }
 
 std::optional<TensionRow> Store::FindTension(int64_t id) { return FindTension(Conn(), id); }
 
 int Store::OpenTensionsRaised(Db& db, const std::string& id) {
-  Stmt& s = db.Prepare("SELECT COUNT(*) FROM tensions WHERE raised_by = ? AND status = 'open'");
-  s.Bind(id);
-  s.Step();
-  const int n = static_cast<int>(s.Int(0));
-  s.Run();
-  return n;
+  return static_cast<int>(db.QueryInt("SELECT COUNT(*) FROM tensions WHERE raised_by = ? AND status = 'open'", id));
 }
 
 int Store::OpenTensionsInvolving(Db& db, const std::string& id) {
-  Stmt& s = db.Prepare("SELECT COUNT(*) FROM tensions WHERE (raised_by = ? OR other = ?) AND status = 'open'");
-  s.Bind(id, id);
-  s.Step();
-  const int n = static_cast<int>(s.Int(0));
-  s.Run();
-  return n;
+  return static_cast<int>(db.QueryInt("SELECT COUNT(*) FROM tensions WHERE (raised_by = ? OR other = ?) AND status = 'open'", id, id));
 }
 
 std::map<std::string, int64_t> Store::VerdictCounts() {

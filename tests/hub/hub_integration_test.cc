@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "hub/archive.h"
+#include "tests/hub/archive_builder.h"
 #include "tests/hub/hub_process.h"
 
 namespace {
@@ -139,72 +140,8 @@ fs::path CopyOfBisect(const fs::path& dir, const std::string& id) {
   return dir;
 }
 
-// Builds an archive entry by entry with no checks: the point is to make bad ones.
-class ArchiveBuilder {
- public:
-  ArchiveBuilder() : a_(archive_write_new()) {
-    archive_write_add_filter_gzip(a_);
-    archive_write_set_format_pax_restricted(a_);
-    archive_write_open2(a_, &out_, nullptr, Append, nullptr, nullptr);
-  }
-  ~ArchiveBuilder() { archive_write_free(a_); }
-  ArchiveBuilder(const ArchiveBuilder&) = delete;
-  ArchiveBuilder& operator=(const ArchiveBuilder&) = delete;
-
-  ArchiveBuilder& File(const std::string& path, const std::string& content) {
-    archive_entry* e = Entry(path, AE_IFREG);
-    archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
-    return Write(e, content);
-  }
-  ArchiveBuilder& Symlink(const std::string& path, const std::string& target) {
-    archive_entry* e = Entry(path, AE_IFLNK);
-    archive_entry_set_symlink(e, target.c_str());
-    return Write(e, "");
-  }
-  ArchiveBuilder& Hardlink(const std::string& path, const std::string& target) {
-    archive_entry* e = Entry(path, AE_IFREG);
-    archive_entry_set_hardlink(e, target.c_str());
-    return Write(e, "");
-  }
-  ArchiveBuilder& CharDevice(const std::string& path) {
-    archive_entry* e = Entry(path, AE_IFCHR);
-    archive_entry_set_rdev(e, makedev(1, 3));
-    return Write(e, "");
-  }
-  std::string Finish() {
-    archive_write_close(a_);
-    return out_;
-  }
-
- private:
-  static la_ssize_t Append(archive*, void* out, const void* buf, size_t n) {
-    static_cast<std::string*>(out)->append(static_cast<const char*>(buf), n);
-    return static_cast<la_ssize_t>(n);
-  }
-  static archive_entry* Entry(const std::string& path, mode_t type) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, path.c_str());
-    archive_entry_set_filetype(e, type);
-    archive_entry_set_perm(e, 0644);
-    return e;
-  }
-  ArchiveBuilder& Write(archive_entry* e, const std::string& content) {
-    EXPECT_EQ(archive_write_header(a_, e), ARCHIVE_OK) << archive_error_string(a_);
-    if (!content.empty()) archive_write_data(a_, content.data(), content.size());
-    archive_entry_free(e);
-    return *this;
-  }
-
-  archive* a_;
-  std::string out_;
-};
-
-std::string RandomBytes(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using ahub::hub::tree_test::ArchiveBuilder;
+using ahub::hub::tree_test::RandomBytes;
 
 // `git ARGS...` in `repo`, with no user or system configuration.
 void Git(const fs::path& repo, const std::vector<std::string>& args) {
@@ -491,7 +428,7 @@ TEST_F(RefusalTest, MaliciousArchivesAreRefused) {
        ArchiveBuilder().File("package.yaml", manifest).Hardlink("copy", "package.yaml").Finish(),
        400, "link_entry"});
   cases.push_back({"device",
-                   ArchiveBuilder().File("package.yaml", manifest).CharDevice("null").Finish(), 400,
+                   ArchiveBuilder().File("package.yaml", manifest).Special("null", AE_IFCHR).Finish(), 400,
                    "special_file"});
   cases.push_back({"zip bomb",
                    ArchiveBuilder()
