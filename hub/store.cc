@@ -155,6 +155,12 @@ CREATE INDEX tensions_other ON tensions(other);
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 INSERT INTO counters VALUES ('seq', 0);
 )sql",
+    // The search row of each package, so replacing it is a rowid lookup: package_search.package
+    // is UNINDEXED, and deleting by it scanned the whole full-text table on every ingestion.
+    R"sql(
+ALTER TABLE packages ADD COLUMN search_rowid INTEGER;
+UPDATE packages SET search_rowid = (SELECT s.rowid FROM package_search s WHERE s.package = packages.id);
+)sql",
 };
 
 std::vector<std::string> JsonStrings(const std::string& text) {
@@ -548,11 +554,13 @@ void Store::InsertVersion(Db& db, const PackageRow& p, const VersionRow& v, cons
   for (const std::string& tag : p.tags) {
     db.Prepare("INSERT OR IGNORE INTO package_tags(package, tag) VALUES (?, ?)").Bind(p.id, tag).Run();
   }
-  db.Prepare("DELETE FROM package_search WHERE package = ?").Bind(p.id).Run();
+  const int64_t old_search = db.QueryInt("SELECT IFNULL(search_rowid, 0) FROM packages WHERE id = ?", p.id);
+  if (old_search != 0) db.Prepare("DELETE FROM package_search WHERE rowid = ?").Bind(old_search).Run();
   std::string body = p.id + "\n" + p.title + "\n" + p.summary;
   for (const std::string& tag : p.tags) body += "\n" + tag;
   for (const std::string& c : p.categories) body += "\n" + c;
   db.Prepare("INSERT INTO package_search(package, body) VALUES (?, ?)").Bind(p.id, body).Run();
+  db.Prepare("UPDATE packages SET search_rowid = ? WHERE id = ?").Bind(db.LastInsertId(), p.id).Run();
 
   db.Prepare("INSERT INTO versions(package, version, content_sha256, git_commit, manifest, submitted_at, "
              "submitted_by, seq) VALUES (?,?,?,?,?,?,?,?)")
