@@ -314,6 +314,7 @@ class ApiServer::Impl {
   std::string openapi_error_;
 
   std::atomic<int> port_{0};
+  socket_t listen_socket_ = -1;  // seen by set_socket_options, to raise its backlog
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> serving_{false};
 };
@@ -521,9 +522,10 @@ void ApiServer::Impl::InstallHooks() {
   server_.set_tcp_nodelay(true);
   // httplib's default also sets SO_REUSEPORT, which lets a second server bind a port that is in
   // use and share its traffic; a port taken must be an error (exit 4), so only SO_REUSEADDR.
-  server_.set_socket_options([](socket_t sock) {
+  server_.set_socket_options([this](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_socket_ = sock;
   });
 
   server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -742,6 +744,10 @@ Status ApiServer::Impl::Bind(const std::string& host, int port) {
                            " (is the port in use or the address not local?)");
   }
   port_ = bound;
+  // Debian's httplib 0.11 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG is compiled
+  // into the library): under load, reconnecting keep-alive clients overflow the accept queue and
+  // wait for a TCP retransmission (200 ms and more). listen() again only raises the backlog.
+  if (listen_socket_ >= 0) ::listen(listen_socket_, SOMAXCONN);
   return Status::Ok();
 }
 

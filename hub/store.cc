@@ -522,6 +522,12 @@ std::vector<Facet> Store::CategoryFacets(const PackageFilter& filter) {
 }
 
 std::vector<Facet> Store::TagFacets(const PackageFilter& filter) {
+  if (filter.category.empty() && filter.tag.empty() && filter.q.empty()) {
+    // Unfiltered (the discoveries page after every write): counted from the tag index alone,
+    // without probing packages for each of the hundreds of thousands of tag rows.
+    return Conn().QueryAll("SELECT tag, COUNT(*) AS n FROM package_tags GROUP BY tag ORDER BY n DESC, tag",
+                           [](const Stmt& s) { return Facet{s.Text(0), s.Int(1)}; });
+  }
   Values params;
   const std::string where = FilterSql(filter, params);
   Stmt& s = Conn().Prepare("SELECT t.tag, COUNT(*) AS n FROM package_tags t JOIN packages p ON p.id = t.package" +

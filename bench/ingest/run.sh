@@ -5,7 +5,8 @@
 # experiments, so no verification job), checking that every answer is a 201 and every package
 # reads back. Then once more with claims whose metrics are shared between packages, so the hub
 # compares them for tensions on every submission. Prints packages/s, latency percentiles and the
-# 1-minute load average at the start of each run. Builds nothing.
+# 1-minute load average at the start of each run. Last, sequentially into a hub that already holds
+# 100,000 packages (written by hub-bench-fill, when it is built). Builds nothing.
 #
 # The per-token rate limit (`ahub serve --rate`, default 20 requests/s, burst 60) is raised for
 # these runs: it is a policy against one token flooding the hub, and at its default it alone
@@ -23,6 +24,7 @@ packages=${2:-500}
 clients=${3:-4}
 bin=$build/bin
 unlimited=1000000  # requests/s and burst for the bench token
+large=100000       # packages already in the store for the large-store run
 
 for b in ahub hub-bench-ingest; do
   [[ -x $bin/$b ]] || { echo "bench: $bin/$b is missing; build it: cmake --build $build --target $b" >&2; exit 2; }
@@ -37,11 +39,15 @@ stop_server() {
 trap 'stop_server; rm -rf "$tmp"' EXIT
 fail() { echo "bench: $*" >&2; exit 1; }
 
-# One run on a fresh hub: run NAME CLIENTS [hub-bench-ingest options...]
+# One run on a fresh hub: run NAME CLIENTS PREFILLED [hub-bench-ingest options...]; PREFILLED
+# synthetic packages are written into the store first (hub-bench-fill).
 run() {
-  local name=$1 n_clients=$2 data=$tmp/$1 base token
-  shift 2
-  token=$("$bin/ahub" token create --data "$data" --role author --name bench)
+  local name=$1 n_clients=$2 prefilled=$3 data=$tmp/$1 base token
+  shift 3
+  if ((prefilled > 0)); then
+    "$bin/hub-bench-fill" --data "$data" --packages "$prefilled" | sed -n 1p
+  fi
+  token=$("$bin/ahub" token create --data "$data" --role author --name bench 2>/dev/null)
   ${SERVE_WRAPPER:-} "$bin/ahub" serve --data "$data" --no-seed --listen 127.0.0.1:0 --rate "$unlimited" \
     --rate-burst "$unlimited" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   server=$!
@@ -58,7 +64,12 @@ run() {
 }
 
 echo "machine: $(nproc) cores; $(uptime); data in $tmp ($(df -T "$tmp" | awk 'NR == 2 {print $2}'))"
-run sequential 1
-run concurrent "$clients"
-run shared-metrics 1 --shared-metrics
+run sequential 1 0
+run concurrent "$clients" 0
+run shared-metrics 1 0 --shared-metrics
+if [[ -x $bin/hub-bench-fill ]]; then
+  run large-store 1 "$large"
+else
+  echo "== large-store: skipped ($bin/hub-bench-fill is not built)"
+fi
 echo "after: $(uptime)"
