@@ -813,7 +813,8 @@ int Store::OpenTensionsRaised(Db& db, const std::string& id) {
 }
 
 int Store::OpenTensionsInvolving(Db& db, const std::string& id) {
-  return static_cast<int>(db.QueryInt("SELECT COUNT(*) FROM tensions WHERE (raised_by = ? OR other = ?) AND status = 'open'", id, id));
+  return static_cast<int>(db.QueryInt("SELECT (SELECT COUNT(*) FROM tensions WHERE raised_by = ? AND status = 'open') + "
+                             "(SELECT COUNT(*) FROM tensions WHERE other = ? AND status = 'open')", id, id));
 }
 
 std::map<std::string, int64_t> Store::VerdictCounts() {
