@@ -72,13 +72,6 @@ class TempDir {
   fs::path path_;
 };
 
-int LevelRank(const std::string& level) {
-  static const std::map<std::string, int> kRank = {{"declared", 0}, {"well-formed", 1}, {"executes", 2},
-                                                   {"reproduces", 3}, {"replicated", 4}};
-  auto it = kRank.find(level);
-  return it == kRank.end() ? 0 : it->second;
-}
-
 // A claim's standing once every host's word is in: the hub's own verdict where it refuted or
 // failed (that run is the trusted one), else reproduced when any host reproduced it (an agent
 // with a GPU can reproduce what the hub had to skip), replicated from two distinct hosts.
@@ -97,23 +90,21 @@ Standing ClaimStanding(const ClaimRow& c) {
   return {c.verdict, c.level == "declared" ? "well-formed" : c.level};
 }
 
-// The package ladder level (as judge.h's PackageLevel, over standings).
+// The package ladder level: judge.h's PackageLevel, over the claims' standings.
 std::string PackageLevelOf(const std::vector<ClaimRow>& claims) {
-  bool refuted = false, failed = false, any = false;
-  int lowest = 4;
+  std::vector<ClaimResult> results;
   for (const ClaimRow& c : claims) {
-    if (!c.has_evidence) continue;
     const Standing s = ClaimStanding(c);
-    if (s.level == "refuted") refuted = true;
-    if (s.level == "failed") failed = true;
-    any = true;
-    lowest = std::min(lowest, LevelRank(s.level));
+    ClaimResult r;
+    r.level = LevelFromName(s.level).value_or(Level::kDeclared);
+    // PackageLevel reads the verdict only to spot refuted, failed and declared claims.
+    r.verdict = s.verdict == "refuted" ? Verdict::kRefuted
+                : s.verdict == "failed" ? Verdict::kFailed
+                : !c.has_evidence       ? Verdict::kDeclared
+                                        : Verdict::kSkipped;
+    results.push_back(r);
   }
-  if (refuted) return "refuted";
-  if (failed) return "failed";
-  if (!any) return "declared";
-  static const char* kNames[] = {"declared", "well-formed", "executes", "reproduces", "replicated"};
-  return kNames[lowest];
+  return LevelName(PackageLevel(results));
 }
 
 json ClaimJson(const ClaimRow& c) {
@@ -1202,10 +1193,10 @@ json Hub::Health() {
 std::string Hub::MetricsText() {
   std::string out;
   out += "# HELP ahub_jobs Verification jobs by state.\n# TYPE ahub_jobs gauge\n";
-  for (const auto& [state, n] : impl_->store_->JobCounts()) {
+  const auto counts = impl_->store_->JobCounts();
+  for (const auto& [state, n] : counts) {
     out += "ahub_jobs{state=\"" + state + "\"} " + std::to_string(n) + "\n";
   }
-  const auto counts = impl_->store_->JobCounts();
   out += "# HELP ahub_queue_depth Verification jobs waiting or running.\n# TYPE ahub_queue_depth gauge\n";
   out += "ahub_queue_depth " + std::to_string(counts.at("queued") + counts.at("running")) + "\n";
   out += "# HELP ahub_claims Claims of the latest versions by the hub's verdict.\n# TYPE ahub_claims gauge\n";

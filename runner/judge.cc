@@ -69,6 +69,14 @@ const char* LevelName(Level l) {
   return "?";
 }
 
+std::optional<Level> LevelFromName(std::string_view name) {
+  for (Level l : {Level::kDeclared, Level::kWellFormed, Level::kExecutes, Level::kReproduces, Level::kReplicated,
+                  Level::kRefuted, Level::kFailed}) {
+    if (name == LevelName(l)) return l;
+  }
+  return std::nullopt;
+}
+
 std::string DescribeFailure(const RunOutcome& o) {
   std::string why;
   switch (o.killed_by) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +27,8 @@ enum class Level { kDeclared, kWellFormed, kExecutes, kReproduces, kReplicated, 
 
 const char* VerdictName(Verdict v);
 const char* LevelName(Level l);
+// The inverse of LevelName; nullopt for any other text (levels stored by the hub are read back).
+std::optional<Level> LevelFromName(std::string_view name);
 
 // What happened to one experiment. `skip_reason` non-empty: it was not run (e.g. "needs gpu").
 struct ExperimentRun {
