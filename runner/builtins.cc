@@ -6,7 +6,8 @@
 namespace ahub {
 
 const std::vector<std::string>& BuiltinExperiments() {
-  static const std::vector<std::string> kNames = {"cache-sim", "search-bench"};
+  static const std::vector<std::string> kNames = {"cache-sim",     "search-bench", "attn-fwd", "kv-paged",
+                                                  "kv-gqa",        "kv-quant",     "stream-decode"};
   return kNames;
 }
 

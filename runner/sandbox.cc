@@ -773,7 +773,11 @@ Result<RunOutcome> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     // use wall_seconds on every core.
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     const rlim_t cpu = static_cast<rlim_t>(std::ceil(limits.wall_seconds * cores)) + 1;
-    plan.rlimits.push_back({RLIMIT_AS, {as, as}});
+    // The CUDA driver reserves address space the size of all device and host memory at start,
+    // so a GPU run would fail under RLIMIT_AS; RLIMIT_DATA bounds the private writable memory it
+    // really uses (reservations without access rights do not count).
+    const bool cuda = spec.gpu && HostHasGpu();
+    plan.rlimits.push_back({cuda ? RLIMIT_DATA : RLIMIT_AS, {as, as}});
     plan.rlimits.push_back({RLIMIT_CPU, {cpu, cpu + 1}});
     plan.limit_nproc = true;
     plan.nproc = static_cast<rlim_t>(limits.processes + kBwrapTasks + kReaperTasks);

@@ -12,7 +12,7 @@
 // Limits: wall clock (the whole process tree is killed), memory, process count, size of each
 // output file and of the output directory, captured stdout/stderr (truncated with a marker).
 // They are enforced with cgroups (v2, else v1) when this process can create them, else with
-// rlimits; RunOutcome.enforcement says which. Run as root, the command runs under a fresh
+// rlimits (RLIMIT_DATA instead of RLIMIT_AS for GPU runs); RunOutcome.enforcement says which. Run as root, the command runs under a fresh
 // unprivileged uid (never as root): the output directory is lent to that uid for the run, and the
 // package directory and every directory above it must be readable/searchable by others.
 // After Run() returns no process of the run is alive, and the output directory holds only

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "experiment.h"
-#include "output_file.h"
+#include "experiments/common/output_file.h"
 
 namespace {
 
@@ -47,9 +47,8 @@ int RunCommandLine(const std::vector<std::string_view>& args) {
     std::cout << text << std::flush;
     return std::cout ? 0 : kExitFailure;
   }
-  const cachesim::Status written = cachesim::WriteFileAtomically(*line.out_path, text);
-  if (!written.ok()) {
-    std::cerr << "cache-sim: " << written.error().message() << "\n";
+  if (const std::string error = expcommon::WriteFileAtomically(*line.out_path, text); !error.empty()) {
+    std::cerr << "cache-sim: --out " << error << "\n";
     return kExitFailure;
   }
   return 0;

@@ -237,32 +237,4 @@ ParsedArgs ParseArgs(std::span<const std::string_view> args) {
   return parsed;
 }
 
-std::string WriteFileAtomically(const std::string& path, std::string_view text) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  fs::path temp = target;
-  temp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      return "--out " + path + ": cannot create " + temp.string();
-    }
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(temp, ignored);
-      return "--out " + path + ": write to " + temp.string() + " failed";
-    }
-  }
-  std::error_code ec;
-  fs::rename(temp, target, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    return "--out " + path + ": rename from " + temp.string() + " failed: " + ec.message();
-  }
-  return "";
-}
-
 }  // namespace search_bench

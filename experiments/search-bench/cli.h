@@ -1,7 +1,6 @@
-// Command line of search-bench: option parsing, the usage text, and the atomic output write.
+// Command line of search-bench: option parsing and the usage text.
 //
-// Thread-safety: ParseArgs and Usage are pure; WriteFileAtomically touches only its path and a
-// temporary file beside it.
+// Thread-safety: ParseArgs and Usage are pure.
 // Invariants of a ParsedArgs with action kRun:
 //   1. config.sizes is non-empty, strictly increasing, every size in [1, kMaxSize].
 //   2. config.queries >= 1, config.timing.repeats >= 1, config.hit_fraction in [0, 1].
@@ -30,8 +29,5 @@ ParsedArgs ParseArgs(std::span<const std::string_view> args);
 
 std::string Usage();
 
-// Writes text to path through a temporary file in the same directory and a rename, so a reader
-// sees the old file or the whole new one. Returns "" on success, else a message naming the path.
-std::string WriteFileAtomically(const std::string& path, std::string_view text);
 
 }  // namespace search_bench

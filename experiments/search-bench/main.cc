@@ -6,6 +6,7 @@
 
 #include "experiments/search-bench/bench.h"
 #include "experiments/search-bench/cli.h"
+#include "experiments/common/output_file.h"
 
 int main(int argc, char** argv) {
   using search_bench::ParsedArgs;
@@ -37,9 +38,9 @@ int main(int argc, char** argv) {
     std::cout.flush();
     return std::cout ? 0 : 1;
   }
-  if (const std::string error = search_bench::WriteFileAtomically(parsed.out_path, json);
+  if (const std::string error = expcommon::WriteFileAtomically(parsed.out_path, json);
       !error.empty()) {
-    std::cerr << "search-bench: " << error << "\n";
+    std::cerr << "search-bench: --out " << error << "\n";
     return 1;
   }
   return 0;

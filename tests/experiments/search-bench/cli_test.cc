@@ -98,22 +98,6 @@ TEST(SearchBenchParseArgsTest, BadOptionsNameTheOptionAndWhatIsAccepted) {
   }
 }
 
-TEST(SearchBenchWriteFileAtomicallyTest, ReplacesTheFileAndLeavesNoTemporary) {
-  const fs::path dir = fs::temp_directory_path() / ("sb-atomic-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const fs::path file = dir / "r.json";
-  ASSERT_EQ(WriteFileAtomically(file.string(), "old"), "");
-  ASSERT_EQ(WriteFileAtomically(file.string(), "new\n"), "");
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  EXPECT_EQ(text.str(), "new\n");
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
-  const std::string error = WriteFileAtomically((dir / "no-such-dir" / "r.json").string(), "x");
-  EXPECT_NE(error.find("no-such-dir"), std::string::npos) << error;
-  fs::remove_all(dir);
-}
-
 // Runs the built program; captures its exit status, stdout and stderr.
 struct ProgramRun {
   int exit_code = -1;
