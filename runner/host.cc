@@ -66,10 +66,19 @@ HostInfo DescribeHost() {
   h.compiler = std::string("g++ ") + __VERSION__;
 #endif
   if (HostHasGpu()) {
-    const std::string gpu = FirstLineOf(
+    // "NVIDIA H100 80GB HBM3 (driver 580.159.04, CUDA 13.0)": model, driver and the CUDA
+    // version the driver supports, all three of which change what a GPU claim measures.
+    const std::string line = FirstLineOf(
         "nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null");
-    const std::string cuda = FirstLineOf("nvidia-smi 2>/dev/null | grep -o 'CUDA Version: [0-9.]*'");
-    h.gpu = gpu.empty() ? "NVIDIA GPU (nvidia-smi unavailable)" : gpu + (cuda.empty() ? "" : ", " + cuda);
+    const std::string cuda = FirstLineOf(
+        "nvidia-smi 2>/dev/null | grep -o 'CUDA Version: [0-9.]*' | cut -d' ' -f3");
+    const size_t comma = line.rfind(", ");
+    if (line.empty() || comma == std::string::npos) {
+      h.gpu = "NVIDIA GPU (nvidia-smi unavailable)";
+    } else {
+      h.gpu = line.substr(0, comma) + " (driver " + line.substr(comma + 2) +
+              (cuda.empty() ? "" : ", CUDA " + cuda) + ")";
+    }
   }
   h.sandbox = FirstLineOf("bwrap --version 2>/dev/null");
   std::ifstream mid("/etc/machine-id");
