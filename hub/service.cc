@@ -396,10 +396,14 @@ void Hub::Impl::RefreshTensions(Db& db, const std::vector<std::string>& metrics_
     s.conditions = c.conditions;
     sides.push_back(std::move(s));
   }
+  // Only tensions of the packages that changed (the caller's `touched`) can appear or close.
+  const std::set<std::string> focus = touched;
   std::map<std::string, Tension> found;
-  for (Tension& t : FindTensions(sides)) found.emplace(t.Key(), std::move(t));
+  for (Tension& t : FindTensions(sides, &focus)) found.emplace(t.Key(), std::move(t));
   std::map<std::string, TensionRow> known;
-  for (TensionRow& t : Store::TensionsWithMetrics(db, metrics)) known.emplace(t.key, std::move(t));
+  for (TensionRow& t : Store::TensionsWithMetrics(db, metrics)) {
+    if (focus.count(t.raised_by) || focus.count(t.other)) known.emplace(t.key, std::move(t));
+  }
 
   const std::string now = NowUtc();
   for (auto& [key, t] : found) {
@@ -413,13 +417,15 @@ void Hub::Impl::RefreshTensions(Db& db, const std::vector<std::string>& metrics_
     row.divergence = t.divergence;
     row.data = t.ToJson();
     row.updated_at = now;
-    touched.insert(row.raised_by);
-    touched.insert(row.other);
+    // A package's score and counts change only when one of its tensions opens, closes or
+    // changes hands, so only those packages are rescored.
     auto it = known.find(key);
     if (it == known.end()) {
       row.status = "open";
       row.created_at = now;
       Store::InsertTension(db, row);
+      touched.insert(row.raised_by);
+      touched.insert(row.other);
       continue;
     }
     row.id = it->second.id;
@@ -428,8 +434,13 @@ void Hub::Impl::RefreshTensions(Db& db, const std::vector<std::string>& metrics_
     // A reviewer's decision stands while the divergence persists; one that closed by itself
     // and diverges again is open again.
     row.status = it->second.status == "closed" ? "open" : it->second.status;
-    if (row.status != it->second.status || row.data != it->second.data || row.raised_by != it->second.raised_by) {
-      Store::UpdateTension(db, row);
+    const bool counts_change = row.status != it->second.status || row.raised_by != it->second.raised_by;
+    if (counts_change || row.data != it->second.data) Store::UpdateTension(db, row);
+    if (counts_change) {
+      touched.insert(row.raised_by);
+      touched.insert(row.other);
+      touched.insert(it->second.raised_by);
+      touched.insert(it->second.other);
     }
   }
   for (auto& [key, row] : known) {

@@ -120,7 +120,7 @@ nlohmann::json Tension::ToJson() const {
           {"condition_diff", std::move(diff)}};
 }
 
-std::vector<Tension> FindTensions(const std::vector<TensionSide>& sides) {
+std::vector<Tension> FindTensions(const std::vector<TensionSide>& sides, const std::set<std::string>* focus) {
   // A package's older versions are history: only its latest version takes part.
   std::map<std::string, int> latest;
   for (const TensionSide& s : sides) {
@@ -146,6 +146,7 @@ std::vector<Tension> FindTensions(const std::vector<TensionSide>& sides) {
         Placed a = group[i];
         Placed b = group[j];
         if (a.side->package == b.side->package || a.interval.Overlaps(b.interval)) continue;
+        if (focus && !focus->count(a.side->package) && !focus->count(b.side->package)) continue;
         if (PublishedAfter(*a.side, *b.side)) std::swap(a, b);
         const Interval& ia = a.interval;
         const Interval& ib = b.interval;

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -90,7 +91,10 @@ struct Tension {
 
 // Every tension among `sides` (any order; many packages and metrics), sorted by Key(). Where a
 // package appears with several versions only the sides of its highest version take part. Sides
-// are grouped by (metric, unit) first, so the cost is quadratic only within a group.
-std::vector<Tension> FindTensions(const std::vector<TensionSide>& sides);
+// are grouped by (metric, unit) first. With `focus`, only pairs with a side from a package in it
+// are compared: a change to one package cannot create or close a tension between two others, so
+// a submission costs time linear, not quadratic, in the claims sharing its metrics.
+std::vector<Tension> FindTensions(const std::vector<TensionSide>& sides,
+                                  const std::set<std::string>* focus = nullptr);
 
 }  // namespace ahub::hub

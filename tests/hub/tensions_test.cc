@@ -135,6 +135,19 @@ TEST(TensionsTest, OverlappingIntervalsAreNoTension) {
             1u);
 }
 
+TEST(TensionsTest, FocusComparesOnlyPairsWithAFocusedPackage) {
+  const std::vector<TensionSide> sides = {Side("a", "c", Expectation::ApproxAbs(1, 0.1)),
+                                          Side("b", "c", Expectation::ApproxAbs(2, 0.1)),
+                                          Side("c", "c", Expectation::ApproxAbs(3, 0.1))};
+  EXPECT_EQ(FindTensions(sides).size(), 3u);
+  const std::set<std::string> focus = {"c"};
+  const std::vector<Tension> focused = FindTensions(sides, &focus);
+  ASSERT_EQ(focused.size(), 2u);  // a-c and b-c; a-b cannot change when only c did
+  for (const Tension& t : focused) {
+    EXPECT_TRUE(t.earlier.package == "c" || t.later.package == "c") << t.Key();
+  }
+}
+
 TEST(TensionsTest, SamePackageIsNoTension) {
   TensionSide second = Cap1000Gap();
   second.package = "cache-admission-zipfian";
