@@ -401,9 +401,7 @@ void Hub::Impl::RefreshTensions(Db& db, const std::vector<std::string>& metrics_
   std::map<std::string, Tension> found;
   for (Tension& t : FindTensions(sides, &focus)) found.emplace(t.Key(), std::move(t));
   std::map<std::string, TensionRow> known;
-  for (TensionRow& t : Store::TensionsWithMetrics(db, metrics)) {
-    if (focus.count(t.raised_by) || focus.count(t.other)) known.emplace(t.key, std::move(t));
-  }
+  for (TensionRow& t : Store::TensionsOfPackages(db, focus, metrics)) known.emplace(t.key, std::move(t));
 
   const std::string now = NowUtc();
   for (auto& [key, t] : found) {

@@ -762,12 +762,20 @@ std::vector<AttestationRow> Store::Attestations(const std::string& id, int versi
 
 // --- tensions
 
-std::vector<TensionRow> Store::TensionsWithMetrics(Db& db, const std::vector<std::string>& metrics) {
+std::vector<TensionRow> Store::TensionsOfPackages(Db& db, const std::set<std::string>& packages,
+                                                  const std::vector<std::string>& metrics) {
+  const std::set<std::string> wanted(metrics.begin(), metrics.end());
   std::vector<TensionRow> out;
-  for (const std::string& m : metrics) {
-    Stmt& s = db.Prepare(std::string("SELECT ") + kTensionColumns + " FROM tensions WHERE metric = ?");
-    s.Bind(m);
-    while (s.Step()) out.push_back(ReadTension(s));
+  std::set<std::string> seen;
+  for (const char* column : {"raised_by", "other"}) {
+    Stmt& s = db.Prepare(std::string("SELECT ") + kTensionColumns + " FROM tensions WHERE " + column + " = ?");
+    for (const std::string& p : packages) {
+      s.Bind(p);
+      while (s.Step()) {
+        TensionRow t = ReadTension(s);
+        if (wanted.count(t.metric) && seen.insert(t.key).second) out.push_back(std::move(t));
+      }
+    }
   }
   return out;
 }

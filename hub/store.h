@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -224,7 +225,10 @@ class Store {
   std::vector<AttestationRow> Attestations(const std::string& id, int version);
 
   // --- tensions
-  static std::vector<TensionRow> TensionsWithMetrics(Db& db, const std::vector<std::string>& metrics);
+  // Tensions with one of `metrics` that one of `packages` takes part in, each once; read through
+  // the raised_by / other indexes, so the cost follows those packages' tensions, not the metric's.
+  static std::vector<TensionRow> TensionsOfPackages(Db& db, const std::set<std::string>& packages,
+                                                    const std::vector<std::string>& metrics);
   static int64_t InsertTension(Db& db, const TensionRow& row);
   static void UpdateTension(Db& db, const TensionRow& row);
   std::vector<TensionRow> Tensions(const std::string& status);  // "all" for every status
