@@ -161,6 +161,44 @@ INSERT INTO counters VALUES ('seq', 0);
 ALTER TABLE packages ADD COLUMN search_rowid INTEGER;
 UPDATE packages SET search_rowid = (SELECT s.rowid FROM package_search s WHERE s.package = packages.id);
 )sql",
+    // Facet counts of the unfiltered listing (the discoveries page after every write), kept by
+    // triggers in the writing transaction: counting 100,000 packages and their tags per request
+    // cost ~50 ms. kind 'category' (primary category), 'tag', and 'all' (value '', the total).
+    R"sql(
+CREATE TABLE facet_counts (
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (kind, value)
+) WITHOUT ROWID;
+INSERT INTO facet_counts SELECT 'category', primary_category, COUNT(*) FROM packages GROUP BY primary_category;
+INSERT INTO facet_counts SELECT 'tag', tag, COUNT(*) FROM package_tags GROUP BY tag;
+INSERT INTO facet_counts SELECT 'all', '', COUNT(*) FROM packages;
+CREATE TRIGGER facet_package_insert AFTER INSERT ON packages BEGIN
+  INSERT INTO facet_counts VALUES ('category', NEW.primary_category, 1)
+    ON CONFLICT (kind, value) DO UPDATE SET n = n + 1;
+  INSERT INTO facet_counts VALUES ('all', '', 1) ON CONFLICT (kind, value) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER facet_package_delete AFTER DELETE ON packages BEGIN
+  UPDATE facet_counts SET n = n - 1 WHERE kind = 'category' AND value = OLD.primary_category;
+  UPDATE facet_counts SET n = n - 1 WHERE kind = 'all';
+  DELETE FROM facet_counts WHERE kind = 'category' AND value = OLD.primary_category AND n = 0;
+END;
+CREATE TRIGGER facet_package_category AFTER UPDATE OF primary_category ON packages
+WHEN OLD.primary_category IS NOT NEW.primary_category BEGIN
+  UPDATE facet_counts SET n = n - 1 WHERE kind = 'category' AND value = OLD.primary_category;
+  DELETE FROM facet_counts WHERE kind = 'category' AND value = OLD.primary_category AND n = 0;
+  INSERT INTO facet_counts VALUES ('category', NEW.primary_category, 1)
+    ON CONFLICT (kind, value) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER facet_tag_insert AFTER INSERT ON package_tags BEGIN
+  INSERT INTO facet_counts VALUES ('tag', NEW.tag, 1) ON CONFLICT (kind, value) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER facet_tag_delete AFTER DELETE ON package_tags BEGIN
+  UPDATE facet_counts SET n = n - 1 WHERE kind = 'tag' AND value = OLD.tag;
+  DELETE FROM facet_counts WHERE kind = 'tag' AND value = OLD.tag AND n = 0;
+END;
+)sql",
 };
 
 std::vector<std::string> JsonStrings(const std::string& text) {
@@ -356,7 +394,8 @@ std::string FilterSql(const PackageFilter& f, Values& params) {
     params.push_back(f.category);
   }
   if (!f.tag.empty()) {
-    where += " AND EXISTS (SELECT 1 FROM package_tags t WHERE t.package = p.id AND t.tag = ?)";
+    // A set from the (tag, package) index, not a probe per package row.
+    where += " AND p.id IN (SELECT t.package FROM package_tags t WHERE t.tag = ?)";
     params.push_back(f.tag);
   }
   const std::string fts = FtsQuery(f.q);
@@ -463,7 +502,9 @@ PackagePage Store::ListPackages(const PackageFilter& filter, const std::string& 
   const std::string where = FilterSql(filter, params);
   Db& db = Conn();
   PackagePage page;
-  {
+  if (filter.Empty()) {
+    page.total = db.QueryInt("SELECT COALESCE((SELECT n FROM facet_counts WHERE kind = 'all'), 0)");
+  } else {
     Stmt& s = db.Prepare("SELECT COUNT(*) FROM packages p" + where);
     s.BindValues(params);
     s.Step();
@@ -511,6 +552,7 @@ PackagePage Store::ListPackages(const PackageFilter& filter, const std::string& 
 }
 
 std::vector<Facet> Store::CategoryFacets(const PackageFilter& filter) {
+  if (filter.Empty()) return CountedFacets("category");
   Values params;
   const std::string where = FilterSql(filter, params);
   Stmt& s = Conn().Prepare("SELECT p.primary_category, COUNT(*) AS n FROM packages p" + where +
@@ -522,20 +564,22 @@ std::vector<Facet> Store::CategoryFacets(const PackageFilter& filter) {
 }
 
 std::vector<Facet> Store::TagFacets(const PackageFilter& filter) {
-  if (filter.category.empty() && filter.tag.empty() && filter.q.empty()) {
-    // Unfiltered (the discoveries page after every write): counted from the tag index alone,
-    // without probing packages for each of the hundreds of thousands of tag rows.
-    return Conn().QueryAll("SELECT tag, COUNT(*) AS n FROM package_tags GROUP BY tag ORDER BY n DESC, tag",
-                           [](const Stmt& s) { return Facet{s.Text(0), s.Int(1)}; });
-  }
+  if (filter.Empty()) return CountedFacets("tag");
   Values params;
   const std::string where = FilterSql(filter, params);
-  Stmt& s = Conn().Prepare("SELECT t.tag, COUNT(*) AS n FROM package_tags t JOIN packages p ON p.id = t.package" +
-                           where + " GROUP BY t.tag ORDER BY n DESC, t.tag");
+  // The tags of the matching packages: the filter picks the packages first, then their tag rows
+  // come from the (package, tag) key, instead of joining every tag row to its package.
+  Stmt& s = Conn().Prepare("SELECT t.tag, COUNT(*) AS n FROM package_tags t WHERE t.package IN (SELECT p.id FROM packages p" +
+                           where + ") GROUP BY t.tag ORDER BY n DESC, t.tag");
   s.BindValues(params);
   std::vector<Facet> out;
   while (s.Step()) out.push_back({s.Text(0), s.Int(1)});
   return out;
+}
+
+std::vector<Facet> Store::CountedFacets(const std::string& kind) {
+  return Conn().QueryAll("SELECT value, n FROM facet_counts WHERE kind = ? AND n > 0 ORDER BY n DESC, value",
+                         [](const Stmt& s) { return Facet{s.Text(0), s.Int(1)}; }, kind);
 }
 
 // --- writes composed by the service

@@ -141,6 +141,7 @@ struct PackageFilter {
   std::string category;
   std::string tag;
   std::string q;
+  bool Empty() const { return category.empty() && tag.empty() && q.empty(); }
 };
 
 struct PackagePage {
@@ -180,6 +181,8 @@ class Store {
   PackagePage ListPackages(const PackageFilter& filter, const std::string& sort, const std::string& cursor, int limit);
   std::vector<Facet> CategoryFacets(const PackageFilter& filter);
   std::vector<Facet> TagFacets(const PackageFilter& filter);
+  // The trigger-kept counts of the unfiltered listing: kind "category", "tag".
+  std::vector<Facet> CountedFacets(const std::string& kind);
 
   // --- writes used inside Write(): the caller composes them into one transaction.
   // Inserts the version, its claims, and creates or updates the package row to point at it.
