@@ -8,7 +8,7 @@
 namespace attn {
 
 int RunProgram(const std::string& program, Flags& flags, int argc, char** argv,
-               const std::function<nlohmann::json()>& body) {
+               const std::function<nlohmann::json()>& body, const std::function<std::string()>& validate) {
   std::string out_path = "-";
   flags.AddString("out", &out_path, {}, "write the JSON document to this file, '-' for stdout");
   switch (flags.Parse(std::vector<std::string_view>(argv + 1, argv + argc))) {
@@ -23,6 +23,12 @@ int RunProgram(const std::string& program, Flags& flags, int argc, char** argv,
       return 2;
     case Flags::Outcome::kRun:
       break;
+  }
+  if (validate) {
+    if (const std::string error = validate(); !error.empty()) {
+      std::cerr << program << ": " << error << "\nTry '" << program << " --help'.\n";
+      return 2;
+    }
   }
   nlohmann::json doc;
   try {

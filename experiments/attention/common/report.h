@@ -18,10 +18,12 @@ namespace attn {
 
 inline constexpr std::string_view kAttentionVersion = "1.0.0";
 
-// `flags` must already have its options added; RunProgram adds --out. `body` returns the
-// document; it throws std::runtime_error for a failed measurement (the message is printed as
-// "<program>: <message>" and the exit status is 1).
+// `flags` must already have its options added; RunProgram adds --out. `validate`, when given,
+// checks the combination of parsed flags and returns "" or the usage error (exit status 2).
+// `body` returns the document; it throws std::runtime_error for a failed measurement (the
+// message is printed as "<program>: <message>" and the exit status is 1).
 int RunProgram(const std::string& program, Flags& flags, int argc, char** argv,
-               const std::function<nlohmann::json()>& body);
+               const std::function<nlohmann::json()>& body,
+               const std::function<std::string()>& validate = nullptr);
 
 }  // namespace attn
