@@ -29,6 +29,7 @@
 #include "hub/rate_limit.h"
 #include "hub/response_cache.h"
 #include "hub/route_table.h"
+#include "hub/web_assets.h"
 
 namespace ahub::hub {
 namespace {
@@ -148,6 +149,12 @@ ApiResult<int64_t> RequiredQueryInt(const httplib::Request& req, const char* nam
 template <typename F>
 Reply With(const ApiResult<int64_t>& v, F&& f) {
   return v.ok() ? f(v.value()) : ErrorReply(v.error());
+}
+
+Reply WebReply(WebResponse web) {
+  Reply reply{web.status, std::move(web.content_type), std::string(web.body), {}};
+  for (auto& [name, value] : web.headers) reply.headers.emplace(std::move(name), std::move(value));
+  return reply;
 }
 
 // "application/JSON; charset=utf-8" -> "application/json".
@@ -429,6 +436,18 @@ void ApiServer::Impl::AddRoutes() {
     return Respond(hub_.Attest(c.caller, report.value()), 201);
   });
 
+  // An arXiv API response (Atom) in the body; every entry becomes a package (admin only).
+  write("POST", "/api/v1/imports/arxiv", [this](Call& c) {
+    const std::string type = MediaType(c.req.get_header_value("Content-Type"));
+    if (type != "application/atom+xml" && type != "application/xml" && type != "text/xml") {
+      return ErrorReply(MakeError(415, "unsupported_media_type",
+                                  "Content-Type " + (type.empty() ? "(none)" : type) +
+                                      " is not an Atom feed; accepted: application/atom+xml, "
+                                      "application/xml, text/xml"));
+    }
+    return Respond(hub_.ImportArxiv(c.caller, c.body));
+  });
+
   get("/api/v1/tensions",
       [this](Call& c) { return Respond(hub_.Tensions(c.req.get_param_value("status"))); });
   get("/api/v1/tensions/{id}", [this](Call& c) {
@@ -441,6 +460,17 @@ void ApiServer::Impl::AddRoutes() {
       if (!patch.ok()) return ErrorReply(patch.error());
       return Respond(hub_.UpdateTension(c.caller, id, patch.value()));
     });
+  });
+
+  // The reviewer pages (hub/web_assets.h): the application shell at each page, its files below.
+  for (const char* page : kWebPageRoutes) {
+    get(page,
+        [](Call& c) { return WebReply(ServeWebPage(c.req.get_header_value("If-None-Match"))); });
+  }
+  get(kWebAssetRoute, [](Call& c) {
+    ApiResult<WebResponse> asset =
+        ServeWebAsset(c.params[0], c.req.get_header_value("If-None-Match"));
+    return asset.ok() ? WebReply(std::move(asset.value())) : ErrorReply(asset.error());
   });
 
   get("/api/v1/blobs/{sha256}", [this](Call& c) {

@@ -14,6 +14,7 @@
 
 #include "hub/api.h"
 #include "hub/cli.h"
+#include "hub/keyword_map.h"
 #include "hub/service.h"
 
 namespace ahub::cli {
@@ -111,6 +112,7 @@ Command RegisterServe(CLI::App& app) {
     bool verbose = false;
     bool quiet = false;
     std::string weights;
+    std::string arxiv_keywords;
   };
   auto args = std::make_shared<Args>();
   CLI::App* sub =
@@ -155,6 +157,11 @@ Command RegisterServe(CLI::App& app) {
                   "JSON file overriding the attention weights, e.g. {\"per_open_tension\": 3}")
       ->envname("AHUB_WEIGHTS")
       ->check(CLI::ExistingFile);
+  sub->add_option("--arxiv-keywords", args->arxiv_keywords,
+                  "keyword map (YAML) for POST /api/v1/imports/arxiv instead of the built-in "
+                  "schemas/arxiv-keywords.yaml")
+      ->envname("AHUB_ARXIV_KEYWORDS")
+      ->check(CLI::ExistingFile);
   sub->footer(
       "Prints \"AttentionHub serving http://HOST:PORT (data: DIR)\" on stdout once it accepts\n"
       "requests. SIGINT/SIGTERM stop it cleanly. Create tokens with `ahub token create`.\n"
@@ -186,6 +193,14 @@ Command RegisterServe(CLI::App& app) {
         return kExitInvalid;
       }
       config.weights = weights.value();
+    }
+    if (!args->arxiv_keywords.empty()) {
+      Result<hub::KeywordMap> keywords = hub::KeywordMap::Load(args->arxiv_keywords);
+      if (!keywords.ok()) {
+        std::cerr << "ahub serve: --arxiv-keywords " << keywords.status().ToString() << "\n";
+        return kExitInvalid;
+      }
+      config.arxiv_keywords = std::make_shared<const hub::KeywordMap>(std::move(keywords.value()));
     }
     if (!args->quiet) {
       // Background work (seeds, jobs) is reported as it happens: long work shows progress.

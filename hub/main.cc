@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add(ahub::cli::RegisterServe);
   add(ahub::cli::RegisterToken);
   add(ahub::cli::RegisterSubmit);
+  add(ahub::cli::RegisterImportArxiv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

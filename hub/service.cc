@@ -12,6 +12,7 @@
 #include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -20,6 +21,7 @@
 #include <set>
 #include <thread>
 
+#include "hub/arxiv_import.h"
 #include "hub/blobs.h"
 #include "hub/repo.h"
 #include "hub/store.h"
@@ -203,6 +205,11 @@ void OpenToOthers(const fs::path& dir) {
 
 }  // namespace
 
+// A last look at the package an ingestion is about to add a version to, taken under the
+// ingestion lock: an error refuses the submission. (The arXiv import checks that the id still
+// belongs to the paper it imports.)
+using IngestCheck = std::function<std::optional<ApiError>(const std::optional<PackageRow>&)>;
+
 class Hub::Impl {
  public:
   explicit Impl(HubConfig config) : config_(std::move(config)), blobs_(config_.data_dir / "blobs") {}
@@ -229,7 +236,7 @@ class Hub::Impl {
   TempDir work_root_;
 
   ApiResult<SubmitResult> Ingest(int64_t owner, const std::string& owner_name, bool admin, const fs::path& dir,
-                                 const std::string& reason);
+                                 const std::string& reason, const IngestCheck& check = {});
   void RefreshTensions(Db& db, const std::vector<std::string>& metrics, std::set<std::string>& touched);
   void RefreshPackage(Db& db, const std::string& id);
   void WorkerLoop();
@@ -244,7 +251,8 @@ class Hub::Impl {
 // --- ingestion
 
 ApiResult<SubmitResult> Hub::Impl::Ingest(int64_t owner, const std::string& owner_name, bool admin,
-                                          const fs::path& dir, const std::string& reason) {
+                                          const fs::path& dir, const std::string& reason,
+                                          const IngestCheck& check) {
   LoadResult loaded = LoadPackage(dir);
   if (!loaded.ok()) {
     json details = json::array();
@@ -259,6 +267,9 @@ ApiResult<SubmitResult> Hub::Impl::Ingest(int64_t owner, const std::string& owne
   const std::optional<PackageRow> existing = store_->FindPackage(pkg.id);
   if (existing && existing->owner != owner && !admin) {
     return Forbidden("package " + pkg.id + " belongs to another account; only its owner may add versions");
+  }
+  if (check) {
+    if (std::optional<ApiError> refused = check(existing)) return *refused;
   }
   if (auto dup = store_->FindVersionBySha(pkg.id, sha.value())) {
     SubmitResult r;
@@ -851,6 +862,110 @@ ApiResult<SubmitResult> Hub::Submit(const Caller& caller, const Submission& subm
     return MakeError(422, "missing_manifest", "the submission has no package.yaml at its root");
   }
   return impl_->Ingest(caller.token_id, caller.name, caller.role == Role::kAdmin, dir, "submitted");
+}
+
+namespace {
+
+// The arXiv paper a stored manifest imports ("" when it is no arXiv import).
+std::string ImportedPaper(const json& manifest) {
+  const json provenance = manifest.value("provenance", json::object());
+  if (!provenance.is_object() || provenance.value("kind", "") != "arxiv-import") return "";
+  std::optional<ArxivId> id = ParseArxivId(provenance.value("arxiv", ""));
+  if (!id) id = ParseArxivId(provenance.value("url", ""));
+  return id ? id->id : "";
+}
+
+// The hub's store as the target of an arXiv import: each package goes through Ingest, as a
+// submission of the caller would, so the same checks, durability and verification apply.
+class StoreImportTarget final : public ImportTarget {
+ public:
+  StoreImportTarget(Hub::Impl& hub, const Caller& caller, ahub::hub::Store& store,
+                    const fs::path& staging)
+      : hub_(hub), caller_(caller), store_(store), staging_(staging) {}
+
+  std::optional<Existing> Find(const std::string& id) override {
+    const std::optional<PackageRow> p = ValidId(id) ? store_.FindPackage(id) : std::nullopt;
+    if (!p) return std::nullopt;
+    const std::optional<VersionRow> v = store_.FindVersion(id, p->latest_version);
+    return Existing{v ? ImportedPaper(v->manifest) : "", p->latest_version};
+  }
+
+  Stored Store(const RenderedPackage& package, const std::string& arxiv_id) override;
+
+  std::string Name() const override { return "hub"; }
+
+ private:
+  Hub::Impl& hub_;
+  const Caller& caller_;
+  ahub::hub::Store& store_;
+  fs::path staging_;
+};
+
+}  // namespace
+
+ImportTarget::Stored StoreImportTarget::Store(const RenderedPackage& package, const std::string& arxiv_id) {
+  Stored stored;
+  auto staging = TempDir::Create(staging_, "import-");
+  if (!staging.ok()) {
+    stored.reason = staging.status().message();
+    stored.io_error = true;
+    return stored;
+  }
+  const fs::path dir = staging->path() / "pkg";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  std::ofstream out(dir / kManifestName, std::ios::binary);
+  out << package.yaml;
+  out.close();
+  if (ec || !out) {
+    stored.reason = "cannot stage " + package.id + " in " + staging_.string();
+    stored.io_error = true;
+    return stored;
+  }
+  const bool existed = store_.FindPackage(package.id).has_value();
+  // Under the ingestion lock, the id must still be free or this paper's.
+  const IngestCheck check = [&](const std::optional<PackageRow>& existing) -> std::optional<ApiError> {
+    if (!existing) return std::nullopt;
+    const std::optional<VersionRow> v = store_.FindVersion(existing->id, existing->latest_version);
+    if (v && ImportedPaper(v->manifest) == arxiv_id) return std::nullopt;
+    return MakeError(409, "id_taken", "package " + package.id + " was taken meanwhile by another "
+                                      "package than arXiv " + arxiv_id + "; import the feed again");
+  };
+  ApiResult<SubmitResult> r = hub_.Ingest(caller_.token_id, caller_.name, /*admin=*/true, dir,
+                                          "arxiv-import", check);
+  stored.location = VersionUrl(package.id, package.version);
+  if (!r.ok()) {
+    stored.reason = r.error().message;
+    stored.io_error = r.error().http >= 500;
+    return stored;
+  }
+  stored.outcome = r->http == 200 ? ImportOutcome::kUnchanged
+                   : existed      ? ImportOutcome::kNewVersion
+                                  : ImportOutcome::kCreated;
+  return stored;
+}
+
+ApiResult<json> Hub::ImportArxiv(const Caller& caller, const std::string& feed) {
+  if (caller.anonymous()) return MakeError(401, "unauthorized", "importing needs an admin token");
+  if (!Allows(caller.role, Action::kAdmin)) {
+    return Forbidden(std::string("role ") + RoleName(caller.role) +
+                     " may not import arXiv feeds; only admin may");
+  }
+  Result<ArxivFeed> parsed = ParseArxivFeed(feed, "request body");
+  if (!parsed.ok()) {
+    return MakeError(400, "invalid_feed", parsed.status().message() + " (nothing was imported)");
+  }
+  const KeywordMap& keywords =
+      impl_->config_.arxiv_keywords ? *impl_->config_.arxiv_keywords : KeywordMap::BuiltIn();
+  StoreImportTarget target(*impl_, caller, *impl_->store_, impl_->StagingRoot());
+  const ImportReport report = ImportFeed(parsed.value(), "request body", keywords, target);
+  json body = report.ToJson();
+  if (report.HasIoError()) {
+    return MakeError(500, "storage_error", "the store failed during the import; the report names "
+                                           "the entries that were stored",
+                     body);
+  }
+  return body;
 }
 
 ApiResult<json> Hub::ListPackages(const ListQuery& q) {

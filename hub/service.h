@@ -30,6 +30,8 @@
 
 namespace ahub::hub {
 
+class KeywordMap;
+
 struct HubConfig {
   std::filesystem::path data_dir = "var";  // hub.db, git/, blobs/, staging/ beneath
   // Checkouts and outputs of running jobs. The sandbox's unprivileged uid must traverse every
@@ -46,6 +48,8 @@ struct HubConfig {
   std::function<void(const std::string&)> log;
   // The executor that runs verification jobs; null: a LocalExecutor (bubblewrap on this host).
   std::shared_ptr<Executor> executor;
+  // The tags of POST /imports/arxiv (hub/keyword_map.h); null: the built-in map.
+  std::shared_ptr<const KeywordMap> arxiv_keywords;
 };
 
 // Who is calling. token_id 0 is an anonymous reader.
@@ -133,6 +137,11 @@ class Hub {
   // PATCH /tensions/{id} (reviewer, admin): {"status": "open|explained|resolved", "note": "..."}.
   ApiResult<nlohmann::json> UpdateTension(const Caller& caller, int64_t tension_id,
                                           const nlohmann::json& patch);
+  // POST /imports/arxiv (admin): each entry of an arXiv API Atom feed becomes a declared package
+  // version owned by the caller, as `ahub import-arxiv` makes them (hub/arxiv_import.h). 200 with
+  // the per-entry report (ImportReport::ToJson) even when entries were refused; 400 when the
+  // document as a whole is refused (not XML, not Atom, truncated).
+  ApiResult<nlohmann::json> ImportArxiv(const Caller& caller, const std::string& feed);
   // GET /blobs/{sha256}: a stored run output or log.
   ApiResult<std::string> Blob(const std::string& sha256);
 

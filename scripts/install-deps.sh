@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what AttentionHub needs on a fresh Debian 12 machine: Debian packages through apt
-# (only those missing) and the test-only npm packages of tests/. Safe to run repeatedly.
+# (only those missing) and the npm packages of tests/ and web/. Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,7 @@ packages=(
   libsqlite3-dev libgit2-dev libarchive-dev libcpp-httplib-dev libpugixml-dev
   libgtest-dev libgmock-dev
   bubblewrap wrk curl
+  chromium
 )
 
 missing=()
@@ -29,8 +30,10 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Test-only JavaScript tools (ajv for the schema conformance test), pinned by package-lock.json.
-for dir in tests/schema; do
+# JavaScript packages, each pinned by its package-lock.json: ajv for the schema conformance test,
+# playwright-core for the browser tests (driving Debian's chromium above), and the charting
+# library that the hub embeds into its pages (web/).
+for dir in tests/schema tests/web web; do
   if [ -f "$dir/package-lock.json" ] && { [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; }; then
     echo "install-deps: npm ci in $dir" >&2
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error

@@ -80,7 +80,16 @@ TEST_F(ServiceTest, SeedsRankAndRaiseTheCapacityTension) {
   hub_->WaitIdle();
   auto list = hub_->ListPackages({});
   ASSERT_TRUE(list.ok());
-  const json& items = list.value()["items"];
+  // The three executable seeds, in rank order; the rest of packages/ (the seed corpus of
+  // declared packages) is checked by tests/hub/arxiv_hub_test.cc.
+  json items = json::array();
+  for (const json& p : list.value()["items"]) {
+    const std::string id = p["id"];
+    if (id == "cache-admission-zipfian-cap1000" || id == "cache-admission-zipfian" ||
+        id == "bisect-membership") {
+      items.push_back(p);
+    }
+  }
   ASSERT_EQ(items.size(), 3u) << list.value().dump(2);
   EXPECT_EQ(items[0]["id"], "cache-admission-zipfian-cap1000");
   EXPECT_DOUBLE_EQ(items[0]["score"].get<double>(), 13.0);
@@ -106,9 +115,11 @@ TEST_F(ServiceTest, SeedsRankAndRaiseTheCapacityTension) {
   EXPECT_EQ(diff["warmup"].first, 0);
   EXPECT_EQ(diff["warmup"].second, 20000);
 
-  auto facets = list.value()["facets"];
-  EXPECT_EQ(facets["categories"][0]["name"], "cs.DC");
-  EXPECT_EQ(facets["categories"][0]["count"], 3);
+  int systems = 0;
+  for (const json& f : list.value()["facets"]["categories"]) {
+    if (f["name"] == "cs.DC") systems = f["count"];
+  }
+  EXPECT_GE(systems, 3) << list.value()["facets"].dump();
 }
 
 TEST_F(ServiceTest, SubmissionRulesOwnerDuplicateAndVersions) {
@@ -245,19 +256,32 @@ TEST_F(ServiceTest, RestartKeepsEverythingAndPaginates) {
   hub_->WaitIdle();
   hub_.reset();
   Open(/*seed=*/true);  // not empty: no second seeding
+  int seeds = 0;  // every package folder of packages/
+  for (const auto& e : fs::directory_iterator(fs::path(AHUB_SOURCE_DIR) / "packages")) {
+    seeds += fs::exists(e.path() / "package.yaml") ? 1 : 0;
+  }
+  ListQuery everything;
+  everything.limit = 100;
+  const auto all = hub_->ListPackages(everything);
+  ASSERT_TRUE(all.ok());
+  std::vector<std::string> ranked;
+  for (const json& p : all.value()["items"]) ranked.push_back(p["id"]);
+  ASSERT_EQ(static_cast<int>(ranked.size()), seeds);
+  EXPECT_EQ(ranked[2], "bisect-membership");
+  // Pages of two, cursor to cursor, give the same ranking.
   ListQuery q;
   q.limit = 2;
-  auto page1 = hub_->ListPackages(q);
-  ASSERT_TRUE(page1.ok());
-  EXPECT_EQ(page1.value()["total"], 3);
-  ASSERT_EQ(page1.value()["items"].size(), 2u);
-  ASSERT_TRUE(page1.value()["next_cursor"].is_string());
-  q.cursor = page1.value()["next_cursor"];
-  auto page2 = hub_->ListPackages(q);
-  ASSERT_TRUE(page2.ok());
-  ASSERT_EQ(page2.value()["items"].size(), 1u);
-  EXPECT_EQ(page2.value()["items"][0]["id"], "bisect-membership");
-  EXPECT_TRUE(page2.value()["next_cursor"].is_null());
+  std::vector<std::string> paged;
+  for (int page = 0; page <= seeds; ++page) {
+    auto result = hub_->ListPackages(q);
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(result.value()["total"], seeds);
+    ASSERT_LE(result.value()["items"].size(), 2u);
+    for (const json& p : result.value()["items"]) paged.push_back(p["id"]);
+    if (result.value()["next_cursor"].is_null()) break;
+    q.cursor = result.value()["next_cursor"];
+  }
+  EXPECT_EQ(paged, ranked);
   q.cursor = "garbage!";
   auto bad = hub_->ListPackages(q);
   ASSERT_FALSE(bad.ok());
