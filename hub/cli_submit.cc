@@ -76,7 +76,7 @@ std::string FormatClaims(const json& doc, const std::string& level) {
   for (const json& c : claims) {
     const std::string unit = c.value("unit", "").empty() ? "" : " " + c.value("unit", "");
     auto number = [&](const char* key) {
-      return c.contains(key) && c[key].is_number() ? Fixed(c[key].get<double>(), 2) + unit : "-";
+      return c.contains(key) && c[key].is_number() ? Value(c[key].get<double>()) + unit : "-";
     };
     rows.push_back({c.value("id", ""), number("value"), number("measured"),
                     ExpectationText(c.value("expect", json(nullptr))), c.value("verdict", ""),

@@ -1,5 +1,6 @@
 #include "runner/text.h"
 
+#include <cmath>
 #include <iomanip>
 #include <sstream>
 
@@ -8,6 +9,13 @@ namespace ahub {
 std::string Fixed(double v, int digits) {
   std::ostringstream os;
   os << std::fixed << std::setprecision(digits) << v;
+  return os.str();
+}
+
+std::string Value(double v) {
+  if (v == 0 || std::fabs(v) >= 1 || !std::isfinite(v)) return Fixed(v, 2);
+  std::ostringstream os;
+  os << std::setprecision(3) << v;
   return os.str();
 }
 

@@ -232,8 +232,8 @@ std::string FormatReport(const Report& r) {
   for (size_t i = 0; i < r.claims.size(); ++i) {
     const Claim& c = r.package.claims[i];
     const std::string unit = c.unit.empty() ? "" : " " + c.unit;
-    cells.push_back({c.value ? Fixed(*c.value, 2) + unit : "-",
-                     r.claims[i].measured ? Fixed(*r.claims[i].measured, 2) + unit : "-",
+    cells.push_back({c.value ? Value(*c.value) + unit : "-",
+                     r.claims[i].measured ? Value(*r.claims[i].measured) + unit : "-",
                      c.expect ? c.expect->ToString() : "-"});
     id_w = std::max(id_w, c.id.size() + 2);
     value_w = std::max({value_w, cells.back()[0].size() + 2, cells.back()[1].size() + 2});

@@ -1,4 +1,5 @@
 #include "runner/judge.h"
+#include "runner/text.h"
 
 #include <gtest/gtest.h>
 
@@ -127,6 +128,21 @@ TEST(PackageLevelTest, OrdersTheLadder) {
   EXPECT_EQ(PackageLevel({reproduced, failed, refuted}), Level::kRefuted);
   EXPECT_STREQ(LevelName(Level::kWellFormed), "well-formed");
   EXPECT_STREQ(VerdictName(Verdict::kSkipped), "skipped");
+}
+
+}  // namespace
+}  // namespace ahub
+
+namespace ahub {
+namespace {
+
+TEST(TextTest, ValueKeepsTwoDecimalsFromOneAndThreeSignificantDigitsBelow) {
+  EXPECT_EQ(Value(11.8123), "11.81");
+  EXPECT_EQ(Value(64.5), "64.50");
+  EXPECT_EQ(Value(0.0), "0.00");
+  EXPECT_EQ(Value(0.190673828125), "0.191");
+  EXPECT_EQ(Value(0.008171852417104941), "0.00817");
+  EXPECT_EQ(Value(-0.45), "-0.45");
 }
 
 }  // namespace
