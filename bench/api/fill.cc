@@ -7,11 +7,8 @@
 // these packages answer 500 (no repository). Packages are declared-only (bench/api/synthetic.h);
 // scores are drawn in steps of 0.5 from 4 to 30, a few packages have open tensions.
 //
-// Store::InsertVersion removes a package's previous search row with a DELETE that scans the whole
-// full-text table (its `package` column is UNINDEXED), so inserting N packages that way costs
-// O(N^2). The fill keeps that table small while it writes: every kSearchAside packages it moves
-// the search rows InsertVersion made into a temporary table, and at the end puts them all back
-// (same text, same order) and merges the index into one segment ('optimize').
+// At the end the full-text index is merged into one segment ('optimize'), as a long-running hub's
+// would be after automatic merges.
 //
 // Before it writes anything it checks that the generated manifests are what the runner's
 // validator makes of their package.yaml (the first kCheckedManifests), and after filling that
@@ -48,7 +45,6 @@ constexpr double kScoreMin = 4.0;           // the "published" points every pack
 constexpr int kScoreSteps = 52;             // 4.0, 4.5, ..., 30.0
 constexpr double kScoreStep = 0.5;
 constexpr int64_t kOwner = 0;               // the built-in seed account
-constexpr int64_t kSearchAside = 64;        // search rows InsertVersion's DELETE scans at most
 
 void Usage() {
   std::fprintf(stderr, "usage: hub-bench-fill --data DIR [--packages N] [--seed S]\n");
@@ -112,12 +108,6 @@ Rows RowsOf(const SyntheticPackage& p, std::mt19937_64& rng, const std::string& 
 int OpenTensions(std::mt19937_64& rng) {
   const int roll = std::uniform_int_distribution<int>(0, 99)(rng);
   return roll < 90 ? 0 : roll < 98 ? 1 : 2;
-}
-
-void MoveSearchRowsAside(Db& db) {
-  db.Exec("CREATE TEMP TABLE IF NOT EXISTS search_aside(package TEXT NOT NULL, body TEXT NOT NULL);"
-          "INSERT INTO temp.search_aside(package, body) SELECT package, body FROM package_search ORDER BY rowid;"
-          "DELETE FROM package_search;");
 }
 
 }  // namespace
@@ -194,14 +184,11 @@ int main(int argc, char** argv) {
                                 {"formula", "synthetic score (hub-bench-fill)"},
                                 {"weights", weights}};
         Store::UpdatePackageScore(db, r.package.id, score, attention, "declared", OpenTensions(rng));
-        if ((i + 1) % kSearchAside == 0 || i + 1 == last) MoveSearchRowsAside(db);
       }
     });
   }
   store.Write([](Db& db) {
-    db.Exec("INSERT INTO package_search(package, body) SELECT package, body FROM temp.search_aside "
-            "ORDER BY rowid; DROP TABLE temp.search_aside;"
-            "INSERT INTO package_search(package_search) VALUES ('optimize');");
+    db.Exec("INSERT INTO package_search(package_search) VALUES ('optimize');");
   });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 namespace ahub::hub {
 namespace {
@@ -28,12 +29,13 @@ class StoreTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  void Put(const std::string& id, int version, std::vector<std::string> categories, std::vector<std::string> tags) {
+  void Put(const std::string& id, int version, std::vector<std::string> categories, std::vector<std::string> tags,
+           const std::string& summary = "") {
     PackageRow p;
     p.id = id;
     p.latest_version = version;
     p.title = id;
-    p.summary = "summary of " + id;
+    p.summary = summary.empty() ? "summary of " + id : summary;
     p.categories = std::move(categories);
     p.tags = std::move(tags);
     p.published = "2026-06-11";
@@ -99,6 +101,28 @@ TEST_F(StoreTest, FacetCountsFollowInsertsAndNewVersions) {
   EXPECT_EQ(store_->CategoryFacets(by_tag), categories_of_tagged);
   const std::vector<Facet> tags_of_tagged = {{"kv-cache", 2}, {"caching", 1}};
   EXPECT_EQ(store_->TagFacets(by_tag), tags_of_tagged);
+}
+
+TEST_F(StoreTest, FreeTextFindsTheLatestVersionOnly) {
+  Put("a", 1, {"cs.DC"}, {}, "speculative decoding with a draft model");
+  Put("b", 1, {"cs.LG"}, {}, "paged attention for serving");
+  Put("c", 1, {"cs.LG"}, {}, "speculative execution in caches");
+  PackageFilter q;
+  q.q = "speculative";
+  auto ids = [&] {
+    std::set<std::string> out;
+    for (const PackageRow& p : store_->ListPackages(q, "attention", "", 10).items) out.insert(p.id);
+    return out;
+  };
+  EXPECT_EQ(ids(), (std::set<std::string>{"a", "c"}));
+  EXPECT_EQ(store_->ListPackages(q, "attention", "", 10).total, 2);
+  // A new version's text replaces the old one's in the index.
+  Put("a", 2, {"cs.DC"}, {}, "tree attention for long contexts");
+  EXPECT_EQ(ids(), (std::set<std::string>{"c"}));
+  q.q = "tree";
+  EXPECT_EQ(ids(), (std::set<std::string>{"a"}));
+  const std::vector<Facet> categories = {{"cs.DC", 1}};
+  EXPECT_EQ(store_->CategoryFacets(q), categories);
 }
 
 }  // namespace
