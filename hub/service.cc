@@ -223,6 +223,9 @@ class Hub::Impl {
   std::shared_ptr<Executor> executor_;
   std::mutex ingest_mu_;  // one ingestion at a time: id/version checks and the commit are atomic
   std::mutex queue_mu_;
+  // GPU packages measure the GPU: two at once would share it and skew each other's timings, so
+  // their jobs run one at a time while CPU jobs keep every worker.
+  std::mutex gpu_mu_;
   std::condition_variable queue_cv_;
   std::condition_variable idle_cv_;
   int busy_workers_ = 0;
@@ -562,7 +565,10 @@ void Hub::Impl::RunJob(const JobRow& job) {
   };
   Log("job " + std::to_string(job.id) + ": verifying " + job.package + "@" + std::to_string(job.version) + " (" +
       job.reason + ")");
+  std::unique_lock<std::mutex> gpu_lock(gpu_mu_, std::defer_lock);
+  if (loaded.package.environment.gpu) gpu_lock.lock();
   Result<Report> report = executor_->Execute(request);
+  if (gpu_lock.owns_lock()) gpu_lock.unlock();
   if (!report.ok()) {
     Log("job " + std::to_string(job.id) + ": " + report.status().message());
     return fail(report.status().message());

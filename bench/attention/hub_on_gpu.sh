@@ -15,14 +15,16 @@ data=$(mktemp -d /tmp/ahub-gpu-hub.XXXXXX)
 "$carry/bin/ahub" serve --listen "127.0.0.1:$port" --data "$data" --seed-dir "$root/packages" --workers 2 \
   >"$data.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
+trap 'kill $server 2>/dev/null || true; echo "server log: $data.log"; tail -5 "$data.log"' EXIT
 expected=$(ls "$root"/packages/*/package.yaml | wc -l)
-python3 - "$port" "$expected" <<'PY'
-import json, sys, time, urllib.request
+python3 - "$port" "$expected" "$server" <<'PY'
+import json, os, sys, time, urllib.request
 base = f"http://127.0.0.1:{sys.argv[1]}"
 expected = int(sys.argv[2])
+# No proxy: a loopback request must not go through an http_proxy the environment may name.
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def get(path):
-    with urllib.request.urlopen(base + path, timeout=30) as r:
+    with opener.open(base + path, timeout=30) as r:
         return json.load(r)
 start = time.time()
 while True:
@@ -31,10 +33,16 @@ while True:
         loaded = get("/api/v1/packages?limit=1")["total"]
         if loaded >= expected and q["queued"] == 0 and q["running"] == 0:
             break
-    except OSError:
-        pass
-    if time.time() - start > 900:
-        sys.exit("hub_on_gpu: jobs still running after 900 s")
+    except OSError as e:
+        q, loaded = {"error": str(e)}, 0
+        try:
+            os.kill(int(sys.argv[3]), 0)
+        except ProcessLookupError:
+            sys.exit("hub_on_gpu: the server exited; see its log below")
+    if int(time.time() - start) % 10 == 0:
+        print(f"{time.time() - start:4.0f} s: {loaded}/{expected} packages loaded, queue {q}", flush=True)
+    if time.time() - start > 600:
+        sys.exit("hub_on_gpu: jobs still running after 600 s")
     time.sleep(1)
 print(f"all verification jobs settled in {time.time() - start:.0f} s")
 page = get("/api/v1/packages?limit=50")

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 
@@ -120,6 +123,53 @@ TEST_F(ServiceTest, SeedsRankAndRaiseTheCapacityTension) {
     if (f["name"] == "cs.DC") systems = f["count"];
   }
   EXPECT_GE(systems, 3) << list.value()["facets"].dump();
+}
+
+// Counts how many GPU packages are being executed at once; each GPU execution lingers so that two
+// workers free to run them together would overlap.
+class GpuCountingExecutor final : public Executor {
+ public:
+  explicit GpuCountingExecutor(std::shared_ptr<Executor> inner) : inner_(std::move(inner)) {}
+  Result<Report> Execute(const ExecutionRequest& request) override {
+    const bool gpu = request.package->environment.gpu;
+    if (gpu) {
+      const int now = ++active_;
+      int seen = max_.load();
+      while (now > seen && !max_.compare_exchange_weak(seen, now)) {
+      }
+      ++gpu_runs_;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    Result<Report> r = inner_->Execute(request);
+    if (gpu) --active_;
+    return r;
+  }
+  const HostInfo& host() const override { return inner_->host(); }
+  int max_concurrent() const { return max_.load(); }
+  int gpu_runs() const { return gpu_runs_.load(); }
+
+ private:
+  std::shared_ptr<Executor> inner_;
+  std::atomic<int> active_{0}, max_{0}, gpu_runs_{0};
+};
+
+TEST_F(ServiceTest, GpuJobsRunOneAtATime) {
+  HubConfig config;
+  config.data_dir = dir_ / "var";
+  config.seed = true;
+  config.seed_dir = fs::path(AHUB_SOURCE_DIR) / "packages";
+  config.workers = 3;
+  LocalExecutorOptions exec;
+  exec.builtin_dir = AHUB_BIN_DIR;
+  auto counting = std::make_shared<GpuCountingExecutor>(NewLocalExecutor(exec));
+  config.executor = counting;
+  auto hub = Hub::Open(config);
+  ASSERT_TRUE(hub.ok()) << hub.status().ToString();
+  hub_ = std::move(hub.value());
+  ASSERT_TRUE(hub_->Start().ok());
+  hub_->WaitIdle();
+  ASSERT_GE(counting->gpu_runs(), 2) << "packages/ should hold several gpu: true packages";
+  EXPECT_EQ(counting->max_concurrent(), 1);
 }
 
 TEST_F(ServiceTest, SubmissionRulesOwnerDuplicateAndVersions) {
