@@ -5,27 +5,14 @@
 #include <pugixml.hpp>
 #include <regex>
 
+#include "runner/text.h"
+
 namespace ahub::hub {
 namespace {
 
 constexpr std::string_view kAtomNs = "http://www.w3.org/2005/Atom";
 constexpr std::string_view kArxivNs = "http://arxiv.org/schemas/atom";
 constexpr std::string_view kOpenSearchNs = "http://a9.com/-/spec/opensearch/1.1/";
-
-std::string CollapseWhitespace(std::string_view s) {
-  std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
 
 // Line and column (1-based) of byte `offset`.
 class Lines {

@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+#include "runner/text.h"
+
 namespace ahub::hub {
 namespace {
 
@@ -36,21 +38,6 @@ char32_t PrevCodePoint(std::string_view s, size_t i) {
   if (n == 2) return ((p[0] & 0x1F) << 6) | (p[1] & 0x3F);
   if (n == 3) return ((p[0] & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
   return ((p[0] & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-}
-
-std::string CollapseWhitespace(std::string_view s) {
-  std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
 }
 
 // --- 1. TeX to plain text

@@ -19,6 +19,21 @@ std::string Value(double v) {
   return os.str();
 }
 
+std::string CollapseWhitespace(std::string_view s) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
 std::string Pad(const std::string& s, size_t width) {
   size_t cps = 0;
   for (unsigned char c : s) cps += (c & 0xC0) != 0x80;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace ahub {
 
@@ -12,6 +13,10 @@ std::string Fixed(double v, int digits);
 // three significant digits below (Value(0.19067) == "0.191", Value(0.00817) == "0.00817"), so a
 // fraction or an error bound does not print as 0.00.
 std::string Value(double v);
+
+// `s` with every run of ASCII whitespace (space, tab, CR, LF, FF, VT) made one space and none at
+// either end: text wrapped over several lines, as in XML feeds and abstracts, read as one line.
+std::string CollapseWhitespace(std::string_view s);
 
 // `s` padded with spaces to `width` columns, counting UTF-8 code points (so "±" is one column).
 std::string Pad(const std::string& s, size_t width);

@@ -145,5 +145,10 @@ TEST(TextTest, ValueKeepsTwoDecimalsFromOneAndThreeSignificantDigitsBelow) {
   EXPECT_EQ(Value(-0.45), "-0.45");
 }
 
+TEST(TextTest, CollapseWhitespaceJoinsWrappedLines) {
+  EXPECT_EQ(CollapseWhitespace("  Attention\n    is all\t\tyou\r\n need \f"), "Attention is all you need");
+  EXPECT_EQ(CollapseWhitespace(" \n\t "), "");
+}
+
 }  // namespace
 }  // namespace ahub
