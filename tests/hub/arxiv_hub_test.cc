@@ -18,11 +18,16 @@
 
 #include "hub/archive.h"
 #include "tests/hub/hub_process.h"
+#include "tests/hub/http_test_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using ahub::testing::ErrorCode;
+using ahub::testing::GetJson;
 using ahub::testing::HubProcess;
+using ahub::testing::ParseBody;
+using ahub::testing::WaitForIdleQueue;
 using ahub::testing::ReadFileText;
 using ahub::testing::SourceDir;
 using nlohmann::json;
@@ -31,26 +36,6 @@ using nlohmann::json;
 constexpr std::chrono::seconds kJobDeadline{300};
 const std::vector<std::string> kNoRateLimit = {"--rate", "100000", "--rate-burst", "100000"};
 constexpr const char* kAtom = "application/atom+xml";
-
-json Body(const httplib::Result& res) {
-  if (!res) return json();
-  json j = json::parse(res->body, nullptr, false);
-  return j.is_discarded() ? json() : j;
-}
-
-json GetJson(httplib::Client& http, const std::string& path) {
-  auto res = http.Get(path);
-  EXPECT_TRUE(res) << path;
-  if (res) {
-    EXPECT_EQ(res->status, 200) << path << ": " << res->body;
-  }
-  return Body(res);
-}
-
-std::string ErrorCode(const httplib::Result& res) {
-  const json j = Body(res);
-  return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
-}
 
 httplib::Result PostFeed(httplib::Client& http, const std::string& token, const std::string& feed,
                          const std::string& type = kAtom) {
@@ -119,7 +104,7 @@ TEST(ImportRouteTest, OnlyAnAdminMayImportAndOnlyXml) {
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400) << res->body;
     EXPECT_EQ(ErrorCode(res), "invalid_feed");
-    EXPECT_NE(Body(res)["error"]["message"].get<std::string>().find("request body:"),
+    EXPECT_NE(ParseBody(res)["error"]["message"].get<std::string>().find("request body:"),
               std::string::npos)
         << res->body;
   }
@@ -140,7 +125,7 @@ TEST(ImportRouteTest, CreatedUnchangedNewVersionAndRefusedEntries) {
   auto res = PostFeed(http, admin, feed);
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
-  json report = Body(res);
+  json report = ParseBody(res);
   EXPECT_EQ(Outcomes(report),
             (std::vector<std::string>{"created kivi", "refused -", "created flashattention"}));
   EXPECT_EQ(report["summary"],
@@ -170,24 +155,24 @@ TEST(ImportRouteTest, CreatedUnchangedNewVersionAndRefusedEntries) {
   res = PostFeed(http, admin, feed);
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
-  EXPECT_EQ(Outcomes(Body(res)),
+  EXPECT_EQ(Outcomes(ParseBody(res)),
             (std::vector<std::string>{"unchanged kivi", "refused -", "unchanged flashattention"}));
   EXPECT_EQ(GetJson(http, "/api/v1/packages/kivi/versions")["versions"].size(), 1u);
 
   // A newer arXiv version is a new package version; the older one then is refused.
   res = PostFeed(http, admin, Feed(Entry("2402.02750v2", kKiviTitle, kKiviV2)));
   ASSERT_TRUE(res);
-  EXPECT_EQ(Outcomes(Body(res)), (std::vector<std::string>{"new_version kivi"}));
+  EXPECT_EQ(Outcomes(ParseBody(res)), (std::vector<std::string>{"new_version kivi"}));
   EXPECT_EQ(GetJson(http, "/api/v1/packages/kivi")["version"], 2);
   EXPECT_EQ(GetJson(http, "/api/v1/packages/kivi/versions")["versions"].size(), 2u);
   res = PostFeed(http, admin, Feed(Entry("2402.02750v1", kKiviTitle, kKiviV1)));
   ASSERT_TRUE(res);
-  report = Body(res);
+  report = ParseBody(res);
   EXPECT_EQ(Outcomes(report), (std::vector<std::string>{"unchanged kivi"}))
       << "v1's content is stored, as version 1: " << res->body;
   res = PostFeed(http, admin, Feed(Entry("2402.02750v1", kKiviTitle, "We propose KIVI, again.")));
   ASSERT_TRUE(res);
-  report = Body(res);
+  report = ParseBody(res);
   EXPECT_EQ(Outcomes(report), (std::vector<std::string>{"refused kivi"}));
   EXPECT_NE(report["entries"][0]["reason"].get<std::string>().find("version 1"), std::string::npos)
       << res->body;
@@ -245,20 +230,6 @@ const std::vector<std::pair<std::string, Card>> kSeedPage = {
     {"deepseek-v2", {4.0, "cs.CL", 1, 1}},
 };
 
-void WaitForIdleQueue(httplib::Client& http) {
-  const auto deadline = std::chrono::steady_clock::now() + kJobDeadline;
-  json health;
-  while (std::chrono::steady_clock::now() < deadline) {
-    health = GetJson(http, "/healthz");
-    if (health.is_object() && health["queue"].value("queued", -1) == 0 &&
-        health["queue"].value("running", -1) == 0) {
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  ADD_FAILURE() << "verification did not settle within the deadline: " << health.dump();
-}
-
 // Every package of the ranked listing, in rank order.
 std::vector<json> Ranked(httplib::Client& http) {
   std::vector<json> items;
@@ -277,7 +248,7 @@ std::vector<json> Ranked(httplib::Client& http) {
 TEST(SeedCorpusTest, AnEmptyStoreLoadsTheSeedPageAsItShows) {
   HubProcess hub({.seed = true, .workers = 2, .extra_args = kNoRateLimit});
   auto http = hub.Client();
-  WaitForIdleQueue(http);
+  WaitForIdleQueue(http, kJobDeadline);
   std::map<std::string, Card> expected(kSeedPage.begin(), kSeedPage.end());
   ASSERT_EQ(expected.size(), 25u);
 
@@ -318,7 +289,7 @@ TEST(SeedCorpusTest, AnEmptyStoreLoadsTheSeedPageAsItShows) {
   auto res = PostFeed(http, admin, ReadFileText(SourceDir() / "packages" / "arxiv-seed.atom"));
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
-  EXPECT_EQ(Body(res)["summary"]["unchanged"], 19) << res->body;
+  EXPECT_EQ(ParseBody(res)["summary"]["unchanged"], 19) << res->body;
 }
 
 }  // namespace

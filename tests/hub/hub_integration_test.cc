@@ -30,11 +30,16 @@
 #include "hub/archive.h"
 #include "tests/hub/archive_builder.h"
 #include "tests/hub/hub_process.h"
+#include "tests/hub/http_test_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using ahub::testing::ErrorCode;
+using ahub::testing::GetJson;
 using ahub::testing::HubProcess;
+using ahub::testing::ParseBody;
+using ahub::testing::WaitForIdleQueue;
 using ahub::testing::ReadFileText;
 using ahub::testing::RunAhub;
 using ahub::testing::RunCommand;
@@ -165,28 +170,6 @@ void Git(const fs::path& repo, const std::vector<std::string>& args) {
 
 // --- HTTP helpers
 
-json ParseBody(const httplib::Result& res) {
-  if (!res) return json();
-  json j = json::parse(res->body, nullptr, false);
-  return j.is_discarded() ? json() : j;
-}
-
-// The body of GET `path` as JSON, checking the status.
-json GetJson(httplib::Client& http, const std::string& path, int status = 200) {
-  auto res = http.Get(path);
-  EXPECT_TRUE(res) << "GET " << path << ": " << httplib::to_string(res.error());
-  if (!res) return json();
-  EXPECT_EQ(res->status, status) << "GET " << path << ": " << res->body;
-  return ParseBody(res);
-}
-
-// The error code of an error envelope ("" when the body is not one).
-std::string ErrorCode(const httplib::Result& res) {
-  const json j = ParseBody(res);
-  if (!j.is_object() || !j.contains("error") || !j["error"].is_object()) return "";
-  return j["error"].value("code", "");
-}
-
 httplib::Result Submit(httplib::Client& http, const std::string& token, const std::string& body,
                        const std::string& content_type = "application/gzip",
                        const std::string& query = "") {
@@ -225,21 +208,6 @@ json WaitForJob(httplib::Client& http, int64_t job) {
   }
   ADD_FAILURE() << "job " << job << " did not finish within the deadline: " << j.dump();
   return j;
-}
-
-// Polls /healthz until no job is queued or running.
-void WaitForIdleQueue(httplib::Client& http) {
-  const auto deadline = std::chrono::steady_clock::now() + kJobDeadline;
-  json health;
-  while (std::chrono::steady_clock::now() < deadline) {
-    health = GetJson(http, "/healthz");
-    if (health.is_object() && health["queue"].value("queued", -1) == 0 &&
-        health["queue"].value("running", -1) == 0) {
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ADD_FAILURE() << "the job queue did not drain within the deadline: " << health.dump();
 }
 
 // Every page of a listing, following next_cursor; checks each page's total against the first.
@@ -1437,7 +1405,7 @@ TEST(TensionTest, OpensOnAConflictIsReviewedAndClosesWhenTheClaimsAgree) {
 TEST(SeedTest, VerifiedSeedsRankAndRaiseOneScopeTension) {
   HubProcess hub({.seed = true, .workers = 2});
   auto http = hub.Client();
-  WaitForIdleQueue(http);
+  WaitForIdleQueue(http, kJobDeadline);
   const json page = GetJson(http, "/api/v1/packages?sort=attention");
   // The three executable seeds; the rest of packages/ (the seed corpus, GPU packages) is checked
   // by tests/hub/arxiv_hub_test.cc.
