@@ -8,34 +8,14 @@
 # Builds nothing. Exit status: that of the first failing step.
 set -euo pipefail
 
-if [[ $# -lt 2 ]]; then
-  echo "usage: $0 BIN_DIR OUT_DIR [kv-gqa flags...]" >&2
-  exit 2
-fi
-bin="$1/kv-gqa"
-out="$2"
-shift 2
-if [[ ! -x "$bin" ]]; then
-  echo "kv_gqa.sh: no kv-gqa binary at '$bin'; build it first (cmake --build build --target kv-gqa)" >&2
-  exit 2
-fi
-mkdir -p "$out"
-
-if command -v nvidia-smi > /dev/null; then
-  nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,temperature.gpu,power.draw,utilization.gpu \
-    --format=csv | tee "$out/gpu.txt"
-fi
-
-echo "== kv-gqa --check"
-"$bin" --check --out "$out/kv_gqa_check.json"
-echo "== kv-gqa $*"
-"$bin" "$@" --out "$out/kv_gqa.json"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_then_benchmark kv-gqa "$@"
 
 if ! command -v python3 > /dev/null; then
-  echo "(no python3: the figures are in $out/kv_gqa.json, under \"summary\")"
+  echo "(no python3: the figures are in $RUN_JSON, under \"summary\")"
   exit 0
 fi
-python3 - "$out/kv_gqa_check.json" "$out/kv_gqa.json" <<'PY'
+python3 - "$CHECK_JSON" "$RUN_JSON" <<'PY'
 import json, sys
 
 check, run = (json.load(open(p)) for p in sys.argv[1:3])

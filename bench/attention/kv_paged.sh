@@ -8,35 +8,14 @@
 # Builds nothing. Exit status: that of the first failing step.
 set -euo pipefail
 
-if [[ $# -lt 2 ]]; then
-  echo "usage: $0 BIN_DIR OUT_DIR [kv-paged flags...]" >&2
-  exit 2
-fi
-bin="$1/kv-paged"
-out="$2"
-shift 2
-if [[ ! -x "$bin" ]]; then
-  echo "kv_paged.sh: no kv-paged binary at '$bin'; build it first (cmake --build build --target kv-paged)" >&2
-  exit 2
-fi
-mkdir -p "$out"
-
-# Clocks and memory state at the start: a throttled or busy GPU explains a low figure.
-if command -v nvidia-smi > /dev/null; then
-  nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,temperature.gpu,power.draw,utilization.gpu \
-    --format=csv | tee "$out/gpu.txt"
-fi
-
-echo "== kv-paged --check"
-"$bin" --check --out "$out/kv_paged_check.json"
-echo "== kv-paged $*"
-"$bin" "$@" --out "$out/kv_paged.json"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_then_benchmark kv-paged "$@"
 
 if ! command -v python3 > /dev/null; then
-  echo "(no python3: the figures are in $out/kv_paged.json, under \"summary\")"
+  echo "(no python3: the figures are in $RUN_JSON, under \"summary\")"
   exit 0
 fi
-python3 - "$out/kv_paged_check.json" "$out/kv_paged.json" <<'PY'
+python3 - "$CHECK_JSON" "$RUN_JSON" <<'PY'
 import json, sys
 
 check, run = (json.load(open(p)) for p in sys.argv[1:3])

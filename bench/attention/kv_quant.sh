@@ -11,32 +11,14 @@
 # output with the CPU reference before timing.
 set -euo pipefail
 
-if [ $# -lt 2 ]; then
-  echo "usage: $0 BIN_DIR OUT_DIR [kv-quant flags...]" >&2
-  exit 2
-fi
-bin="$1/kv-quant"
-out="$2"
-shift 2
-if [ ! -x "$bin" ]; then
-  echo "kv_quant.sh: no kv-quant program at '$bin'" >&2
-  exit 2
-fi
-mkdir -p "$out"
-
-echo "== kv-quant --check (kernels vs CPU reference on the same quantized caches)"
-"$bin" --check --out "$out/kv_quant_check.json"
-
-echo "== kv-quant benchmark $*"
-start=$(date +%s)
-"$bin" "$@" --out "$out/kv_quant.json"
-echo "benchmark took $(($(date +%s) - start)) s; JSON: $out/kv_quant.json"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_then_benchmark kv-quant "$@"
 
 if ! command -v python3 >/dev/null 2>&1; then
-  echo "(python3 not found: no table; read $out/kv_quant.json)"
+  echo "(python3 not found: no table; read $RUN_JSON)"
   exit 0
 fi
-python3 - "$out/kv_quant_check.json" "$out/kv_quant.json" <<'EOF'
+python3 - "$CHECK_JSON" "$RUN_JSON" <<'EOF'
 import json, sys
 
 check = json.load(open(sys.argv[1]))

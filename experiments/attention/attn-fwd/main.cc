@@ -199,13 +199,7 @@ std::vector<CaseResult> MeasureCpu(const Inputs& in, const ReferenceRows& ref,
   return cases;
 }
 
-json DeviceJson(bool gpu) {
-  if (!gpu) return {{"kind", "cpu"}};
-  const GpuInfo info = QueryGpu();
-  if (!info.available)
-    throw std::runtime_error("no usable GPU: " + info.error + "; --device cpu runs the CPU path");
-  return GpuInfoJson(info);
-}
+json DeviceJson(bool gpu) { return gpu ? GpuInfoJson(RequireGpu()) : CpuDeviceJson(); }
 
 // The tiled layout --layout names (the flag accepts only built ones).
 TiledLayout PickedLayout(const Options& o) {

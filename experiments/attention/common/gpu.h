@@ -34,7 +34,14 @@ bool BuiltWithCuda();
 
 GpuInfo QueryGpu();
 
-// {"available", "name", "compute_capability", "sm_count", "memory_gib", "l2_mib",
+// QueryGpu(), or a std::runtime_error saying why there is no usable GPU and that --device cpu
+// runs the CPU path: the one refusal every program's --device gpu gives.
+GpuInfo RequireGpu();
+
+// {"kind": "cpu"}: the device of a --device cpu run.
+nlohmann::json CpuDeviceJson();
+
+// {"kind": "gpu", "available", "name", "compute_capability", "sm_count", "memory_gib", "l2_mib",
 //  "peak_bandwidth_gbs", "peak_bandwidth_source", "driver", "runtime"} or {"available": false, "error"}.
 nlohmann::json GpuInfoJson(const GpuInfo& info);
 

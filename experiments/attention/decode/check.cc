@@ -1,5 +1,7 @@
 #include "experiments/attention/decode/check.h"
 
+#include <stdexcept>
+#include <set>
 #include <algorithm>
 
 #include "experiments/attention/common/stats.h"
@@ -133,6 +135,21 @@ nlohmann::json CheckReportJson(const CheckReport& report) {
           {"worst_rel_l2", report.worst_rel_l2},
           {"worst_p_rounding_rel_l2", report.worst_p_rounding_rel_l2},
           {"cases", cases}};
+}
+
+void RunCheckInto(std::span<const int32_t> groups, CheckBackend backend, uint64_t seed, nlohmann::json& doc) {
+  std::set<int32_t> all = {1, 4, 32};
+  all.insert(groups.begin(), groups.end());
+  const std::vector<int32_t> sizes(all.begin(), all.end());
+  const CheckReport report = RunChecks(CheckCases(sizes, backend), backend, seed);
+  if (!report.passed) throw std::runtime_error(CheckFailure(report));
+  doc["results"] = CheckReportJson(report)["cases"];
+  doc["summary"] = {{"check_passed", true},
+                    {"check_backend", backend == CheckBackend::kGpu ? "gpu" : "cpu"},
+                    {"check_cases", report.cases.size()},
+                    {"check_bound", report.bound},
+                    {"check_worst_rel_l2", report.worst_rel_l2},
+                    {"check_worst_p_rounding_rel_l2", report.worst_p_rounding_rel_l2}};
 }
 
 std::string CheckFailure(const CheckReport& report) {

@@ -61,4 +61,10 @@ nlohmann::json CheckReportJson(const CheckReport& report);
 // The one-line reason a failed report failed, naming the worst case.
 std::string CheckFailure(const CheckReport& report);
 
+// The --check mode of the decode programs (kv-paged, kv-gqa): the cases for group sizes 1, 4, 32
+// and `groups` on `backend`; throws std::runtime_error(CheckFailure) when one fails, else sets
+// `doc["results"]` to the cases and `doc["summary"]` to check_passed, check_backend, check_cases,
+// check_bound, check_worst_rel_l2 and check_worst_p_rounding_rel_l2.
+void RunCheckInto(std::span<const int32_t> groups, CheckBackend backend, uint64_t seed, nlohmann::json& doc);
+
 }  // namespace attn::decode

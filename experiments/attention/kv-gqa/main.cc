@@ -187,33 +187,18 @@ nlohmann::json Run(const Options& o) {
   if (std::string e = ValidateOptions(o, &variants); !e.empty()) throw std::runtime_error(e);
   nlohmann::json doc = {
       {"experiment", "kv-gqa"}, {"version", kAttentionVersion}, {"config", ConfigJson(o)}};
-  GpuInfo gpu;
-  if (o.device == "gpu") {
-    gpu = QueryGpu();
-    if (!gpu.available) throw std::runtime_error("--device gpu: " + gpu.error);
-    doc["device"] = GpuInfoJson(gpu);
-  } else {
-    doc["device"] = {{"kind", "cpu"}};
+  const GpuInfo gpu = o.device == "gpu" ? RequireGpu() : GpuInfo{};
+  doc["device"] = o.device == "gpu" ? GpuInfoJson(gpu) : CpuDeviceJson();
+  if (o.check) {
+    std::vector<int32_t> groups;
+    for (const Variant& v : variants) groups.push_back(v.group);
+    decode::RunCheckInto(groups, o.device == "gpu" ? decode::CheckBackend::kGpu : decode::CheckBackend::kCpu,
+                         static_cast<uint64_t>(o.seed), doc);
+    return doc;
   }
   nlohmann::json results = nlohmann::json::array();
   nlohmann::json summary = nlohmann::json::object();
-  if (o.check) {
-    std::set<int32_t> groups = {1, 4, 32};
-    for (const Variant& v : variants) groups.insert(v.group);
-    const decode::CheckBackend backend =
-        o.device == "gpu" ? decode::CheckBackend::kGpu : decode::CheckBackend::kCpu;
-    const decode::CheckReport report = decode::RunChecks(
-        decode::CheckCases(std::vector<int32_t>(groups.begin(), groups.end()), backend), backend,
-        static_cast<uint64_t>(o.seed));
-    if (!report.passed) throw std::runtime_error(decode::CheckFailure(report));
-    results = decode::CheckReportJson(report)["cases"];
-    summary = {{"check_passed", true},
-               {"check_backend", o.device},
-               {"check_cases", report.cases.size()},
-               {"check_bound", report.bound},
-               {"check_worst_rel_l2", report.worst_rel_l2},
-               {"check_worst_p_rounding_rel_l2", report.worst_p_rounding_rel_l2}};
-  } else if (o.device == "gpu") {
+  if (o.device == "gpu") {
     RunGpu(o, variants, gpu, results, summary);
   } else {
     RunCpu(o, variants, results, summary);

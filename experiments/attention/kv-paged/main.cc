@@ -370,43 +370,17 @@ void AddCpuDecode(const Options& o, nlohmann::json& results, nlohmann::json& sum
 
 // ---- program ------------------------------------------------------------------------------
 
-std::vector<int32_t> CheckGroups(const Options& o) {
-  std::set<int32_t> groups = {1, 4, 32};
-  groups.insert(static_cast<int32_t>(o.q_heads / o.kv_heads));
-  return {groups.begin(), groups.end()};
-}
-
-nlohmann::json RunCheck(const Options& o, nlohmann::json doc) {
-  const bool gpu = o.device == "gpu";
-  const std::vector<int32_t> groups = CheckGroups(o);
-  const decode::CheckBackend backend =
-      gpu ? decode::CheckBackend::kGpu : decode::CheckBackend::kCpu;
-  const decode::CheckReport report = decode::RunChecks(decode::CheckCases(groups, backend), backend,
-                                                       static_cast<uint64_t>(o.seed));
-  if (!report.passed) throw std::runtime_error(decode::CheckFailure(report));
-  nlohmann::json check = decode::CheckReportJson(report);
-  doc["results"] = check["cases"];
-  doc["summary"] = {{"check_passed", true},
-                    {"check_backend", gpu ? "gpu" : "cpu"},
-                    {"check_cases", report.cases.size()},
-                    {"check_bound", report.bound},
-                    {"check_worst_rel_l2", report.worst_rel_l2},
-                    {"check_worst_p_rounding_rel_l2", report.worst_p_rounding_rel_l2}};
-  return doc;
-}
-
 nlohmann::json Run(const Options& o) {
   nlohmann::json doc = {
       {"experiment", "kv-paged"}, {"version", kAttentionVersion}, {"config", ConfigJson(o)}};
-  GpuInfo gpu;
-  if (o.device == "gpu") {
-    gpu = QueryGpu();
-    if (!gpu.available) throw std::runtime_error("--device gpu: " + gpu.error);
-    doc["device"] = GpuInfoJson(gpu);
-  } else {
-    doc["device"] = {{"kind", "cpu"}};
+  const GpuInfo gpu = o.device == "gpu" ? RequireGpu() : GpuInfo{};
+  doc["device"] = o.device == "gpu" ? GpuInfoJson(gpu) : CpuDeviceJson();
+  if (o.check) {
+    const int32_t group = static_cast<int32_t>(o.q_heads / o.kv_heads);
+    decode::RunCheckInto({&group, 1}, o.device == "gpu" ? decode::CheckBackend::kGpu : decode::CheckBackend::kCpu,
+                         static_cast<uint64_t>(o.seed), doc);
+    return doc;
   }
-  if (o.check) return RunCheck(o, std::move(doc));
 
   nlohmann::json results = nlohmann::json::array();
   nlohmann::json summary = nlohmann::json::object();

@@ -97,18 +97,11 @@ std::vector<KiviConfig> GroupConfigs(const Options& o) {
 }
 
 GpuInfo RequireDevice(const Options& o) {
-  if (o.device != "gpu") return GpuInfo{};
-  GpuInfo gpu = QueryGpu();
-  if (!gpu.available)
-    throw std::runtime_error("--device gpu: " + gpu.error + "; --device cpu runs the CPU path");
-  return gpu;
+  return o.device == "gpu" ? RequireGpu() : GpuInfo{};
 }
 
 json DeviceJson(const Options& o, const GpuInfo& gpu) {
-  if (o.device == "cpu") return {{"kind", "cpu"}};
-  json d = GpuInfoJson(gpu);
-  d["kind"] = "gpu";
-  return d;
+  return o.device == "cpu" ? CpuDeviceJson() : GpuInfoJson(gpu);
 }
 
 #ifdef AHUB_HAVE_CUDA

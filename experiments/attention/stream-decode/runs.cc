@@ -4,6 +4,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "experiments/attention/common/gpu.h"
 #include "experiments/attention/common/report.h"
 #include "experiments/attention/common/rng.h"
 #include "experiments/attention/stream-decode/reference.h"
@@ -242,7 +243,7 @@ nlohmann::json RunCpuBenchmark(const RunOptions& o) {
   }
   nlohmann::json summary = Summarise(results);
   summary["device"] = "cpu";
-  return Document({{"kind", "cpu"}}, o, std::move(results), std::move(summary));
+  return Document(CpuDeviceJson(), o, std::move(results), std::move(summary));
 }
 
 nlohmann::json RunCpuCheck(const RunOptions& o) {
@@ -309,7 +310,7 @@ nlohmann::json RunCpuCheck(const RunOptions& o) {
     }
   }
   if (!passed) throw std::runtime_error("CPU check failed:" + failures);
-  return Document({{"kind", "cpu"}}, o, std::move(cases), {{"passed", passed}, {"device", "cpu"}});
+  return Document(CpuDeviceJson(), o, std::move(cases), {{"passed", passed}, {"device", "cpu"}});
 }
 
 }  // namespace attn::stream

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "experiments/attention/common/cli.h"
@@ -108,7 +109,17 @@ TEST(GpuTest, DescribesAMissingGpuWithAReason) {
   EXPECT_EQ(j["available"], info.available);
   if (!info.available) {
     EXPECT_FALSE(j["error"].get<std::string>().empty());
+    try {
+      RequireGpu();
+      ADD_FAILURE() << "RequireGpu returned without a GPU";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(info.error), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("--device cpu"), std::string::npos) << e.what();
+    }
+  } else {
+    EXPECT_EQ(j["kind"], "gpu");
   }
+  EXPECT_EQ(CpuDeviceJson()["kind"], "cpu");
 }
 
 }  // namespace
