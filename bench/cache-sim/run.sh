@@ -4,22 +4,21 @@
 # Usage: bench/cache-sim/run.sh [CACHE_SIM_BINARY]        (default build/bin/cache-sim)
 # Builds nothing. Environment overrides (defaults in brackets):
 #   ZIPF_S [1.1]  CATALOG [1000000]  REQUESTS [10000000]  CAPACITY [10000]  SEED [42]
-#   PY_REQUESTS [1000000]  requests replayed by the Python reference (a prefix of the stream:
-#                          the generator draws sequentially, so R' < R gives the first R')
+#   PY_REQUESTS [REQUESTS]  requests replayed by the Python reference: the same stream as
+#                          cache-sim by default (about 80 s for the six policies); a smaller
+#                          value replays a prefix (the generator draws sequentially, so R' < R
+#                          gives the first R') and adds cache-sim's rate on that prefix
 #   POLICIES [lru,lfu,lfu-forget,fifo,sieve,opt]  REPEAT [5] (cache-sim runs; best is kept)
 #   PYTHON [python3]
 #
 # Steps, in this order:
-#  1. check: cache-sim and reference.py on the PY_REQUESTS prefix must report identical hit
+#  1. check: cache-sim and reference.py on the PY_REQUESTS stream must report identical hit
 #     counts for every policy; the benchmark stops otherwise (nothing is timed before this);
 #  2. time cache-sim on the full stream, REPEAT times, keeping each policy's best replay time
 #     (cache-sim reports its own per-policy replay times, excluding workload generation). Both
 #     sides are timed in CPU seconds of the simulating thread: on a shared machine wall time
 #     also counts the time a process waits for a core, which swung results by 2x;
-#  3. print one table: hit rate, cache-sim Mreq/s on the full stream and on the prefix,
-#     Python Mreq/s on the prefix, the speed-up on the same prefix, and the full-stream rate over
-#     Python's prefix rate (the prefix run is short and starts cold, so it understates
-#     cache-sim's steady-state rate).
+#  3. print one table: hit rate, cache-sim and Python Mreq/s and their ratio.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,7 +28,7 @@ catalog="${CATALOG:-1000000}"
 requests="${REQUESTS:-10000000}"
 capacity="${CAPACITY:-10000}"
 seed="${SEED:-42}"
-py_requests="${PY_REQUESTS:-1000000}"
+py_requests="${PY_REQUESTS:-$requests}"
 policies="${POLICIES:-lru,lfu,lfu-forget,fifo,sieve,opt}"
 repeat="${REPEAT:-5}"
 python="${PYTHON:-python3}"
@@ -44,7 +43,7 @@ trap 'rm -rf "$work"' EXIT
 
 workload=(--zipf-s "$zipf_s" --catalog "$catalog" --seed "$seed")
 echo "workload: Zipf s=$zipf_s, catalog $catalog, capacity $capacity, seed $seed;" \
-  "cache-sim $requests requests, Python reference the first $py_requests"
+  "cache-sim $requests requests, Python reference $py_requests"
 
 # 1. Correctness before timing.
 "$bin" "${workload[@]}" --requests "$py_requests" --capacity "$capacity" --policies "$policies" \
@@ -52,12 +51,14 @@ echo "workload: Zipf s=$zipf_s, catalog $catalog, capacity $capacity, seed $seed
 "$python" "$here/reference.py" simulate "${workload[@]}" --requests "$py_requests" \
   --capacity "$capacity" --policies "$policies" > "$work/python.json"
 
-# 2. Timing on the full stream (and the prefix again, for a like-for-like ratio).
+# 2. Timing on the full stream (and on Python's prefix, when it replays one).
 for i in $(seq "$repeat"); do
   "$bin" "${workload[@]}" --requests "$requests" --capacity "$capacity" --policies "$policies" \
     --out "$work/full-$i.json"
-  "$bin" "${workload[@]}" --requests "$py_requests" --capacity "$capacity" --policies "$policies" \
-    --out "$work/prefix-$i.json"
+  if [[ "$py_requests" != "$requests" ]]; then
+    "$bin" "${workload[@]}" --requests "$py_requests" --capacity "$capacity" \
+      --policies "$policies" --out "$work/prefix-$i.json"
+  fi
 done
 
 # 3. Check and report.
@@ -74,7 +75,9 @@ if bad:
     for p in bad:
         print(f"MISMATCH {p}: cache-sim {ours_hits[p]} hits, reference.py {py_hits[p]}", file=sys.stderr)
     sys.exit(1)
-print(f"check: identical hit counts for {', '.join(policies)} on the prefix")
+full_requests = load("full-1.json")["workload"]["requests"]
+print(f"check: identical hit counts for {', '.join(policies)} on "
+      + ("the same stream" if python["requests"] == full_requests else "the prefix"))
 
 def best(kind):
     runs = [load(f"{kind}-{i}.json") for i in range(1, repeat + 1)]
@@ -82,16 +85,21 @@ def best(kind):
     return runs[0], {p: requests / min(r["runs"][0]["cpu_seconds"][p] for r in runs) for p in policies}
 
 full, full_rate = best("full")
-_, prefix_rate = best("prefix")
 py_requests = python["requests"]
 py_rate = {p: py_requests / python["runs"][0]["cpu_seconds"][p] for p in policies}
-print(f"stream generation: {full['workload_seconds']:.2f} s for {full['workload']['requests']} requests (not timed below)")
+print(f"stream generation: {full['workload_seconds']:.2f} s for {full_requests} requests (not timed below)")
 print()
 print("rates in millions of requests per CPU-second of the simulating thread")
-print(f"{'policy':<11} {'hit %':>7} {'cache-sim':>10} {'cache-sim':>10} {'python':>8} {'speed-up':>9} {'speed-up':>10}")
-print(f"{'':<11} {'(full)':>7} {'full':>10} {'prefix':>10} {'prefix':>8} {'prefix':>9} {'full/pfx':>10}")
-for p in policies:
-    print(f"{p:<11} {full['runs'][0]['hit_rate_pct'][p]:7.2f} {full_rate[p] / 1e6:10.1f} "
-          f"{prefix_rate[p] / 1e6:10.1f} {py_rate[p] / 1e6:8.3f} {prefix_rate[p] / py_rate[p]:8.0f}x "
-          f"{full_rate[p] / py_rate[p]:9.0f}x")
+if py_requests == full_requests:
+    print(f"{'policy':<11} {'hit %':>7} {'cache-sim':>10} {'python':>8} {'speed-up':>9}")
+    for p in policies:
+        print(f"{p:<11} {full['runs'][0]['hit_rate_pct'][p]:7.2f} {full_rate[p] / 1e6:10.1f} "
+              f"{py_rate[p] / 1e6:8.3f} {full_rate[p] / py_rate[p]:8.0f}x")
+else:
+    _, prefix_rate = best("prefix")
+    print(f"{'policy':<11} {'hit %':>7} {'cache-sim':>10} {'cache-sim':>10} {'python':>8} {'speed-up':>9}")
+    print(f"{'':<11} {'(full)':>7} {'full':>10} {'prefix':>10} {'prefix':>8} {'prefix':>9}")
+    for p in policies:
+        print(f"{p:<11} {full['runs'][0]['hit_rate_pct'][p]:7.2f} {full_rate[p] / 1e6:10.1f} "
+              f"{prefix_rate[p] / 1e6:10.1f} {py_rate[p] / 1e6:8.3f} {prefix_rate[p] / py_rate[p]:8.0f}x")
 EOF

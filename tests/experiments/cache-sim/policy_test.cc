@@ -1,6 +1,8 @@
 // Policies on hand-made traces whose right answer can be worked out on paper.
 #include "policy.h"
 
+#include "policies/replay.h"
+
 #include <gtest/gtest.h>
 
 #include <numeric>
@@ -228,6 +230,28 @@ TEST(PolicyTest, OptIsNeverWorseThanOtherPolicies) {
     const uint64_t opt = CountHits(Policy::kOpt, s, capacity, 0);
     for (const Policy p : AllPolicies()) {
       EXPECT_LE(CountHits(p, s, capacity, 0), opt) << PolicyName(p) << " capacity " << capacity;
+    }
+  }
+}
+
+TEST(PolicyTest, FifoWithWideInsertionNumbersGivesTheSameHits) {
+  // ReplayFifo switches to 64-bit insertion numbers only for streams of about 2^32 requests;
+  // the wide variant must agree with the narrow one request for request.
+  std::vector<uint32_t> ids;
+  uint32_t x = 777;
+  for (int i = 0; i < 20000; ++i) {
+    x = x * 1103515245u + 12345u;
+    ids.push_back((x >> 16) % (i % 5 == 0 ? 30 : 900));
+  }
+  const RequestStream s = Numbers(ids);
+  for (const uint32_t capacity : {1u, 2u, 29u, 300u, 900u}) {
+    for (const uint64_t warmup : {uint64_t{0}, uint64_t{5000}}) {
+      std::vector<uint8_t> pattern(s.size());
+      const uint64_t wide = internal::ReplayFifoWide({s, capacity, warmup, pattern.data()});
+      EXPECT_EQ(wide, CountHits(Policy::kFifo, s, capacity, warmup)) << "capacity " << capacity;
+      if (warmup == 0) {
+        EXPECT_EQ(pattern, HitPattern(Policy::kFifo, s, capacity)) << "capacity " << capacity;
+      }
     }
   }
 }
