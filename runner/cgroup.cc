@@ -148,17 +148,61 @@ std::string OwnDir(const std::vector<std::pair<std::string, Mount>>& mounts,
 }
 
 // Removes run cgroups left in `dir` by runner processes that died mid-run (their runs' processes
-// died with them, through the parent-death signal, so the cgroups are empty).
+// died with them, through the parent-death signal, so the cgroups are empty), and the leaf
+// cgroups of runner processes that have exited (see EnableV2Controllers).
 void RemoveStaleRunCgroups(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
   if (!d) return;
   while (const dirent* e = readdir(d)) {
     int pid = 0;
     int n = 0;
-    if (sscanf(e->d_name, "ahub-%d-%d", &pid, &n) != 2 || pid <= 0) continue;
+    if (sscanf(e->d_name, "ahub-%d-%d", &pid, &n) != 2 &&
+        sscanf(e->d_name, "ahub-runner-%d", &pid) != 1) {
+      continue;
+    }
+    if (pid <= 0) continue;
     if (kill(pid, 0) != 0 && errno == ESRCH) rmdir((dir + "/" + e->d_name).c_str());
   }
   closedir(d);
+}
+
+// The name of this process's leaf cgroup below its original cgroup v2 (see EnableV2Controllers).
+std::string RunnerLeafName() { return "ahub-runner-" + std::to_string(getpid()); }
+
+// Hands the memory and pids controllers to the children of `dir`, this process's own v2 cgroup.
+// cgroup v2 refuses that (EBUSY) for a non-root cgroup that holds processes ("no internal
+// processes"), which is where a runner usually is: alone in a systemd service or scope with
+// Delegate=yes, or in a container's cgroup namespace. This process then moves into a leaf child of
+// its own (ahub-runner-<pid>), so `dir` may hold controllers for it and for the run cgroups beside
+// it, which stay beneath `dir` and its limits. Other processes sharing `dir` are not moved: if they
+// keep it refused, this process moves back and nothing is changed.
+bool EnableV2Controllers(const std::string& dir, std::string* why_not) {
+  const std::string control = dir + "/cgroup.subtree_control";
+  int err = WriteFile(control, "+memory +pids");
+  if (err == EBUSY) {
+    const std::string leaf = dir + "/" + RunnerLeafName();
+    if (mkdir(leaf.c_str(), 0755) == 0 || errno == EEXIST) {
+      // "0" names the writing process; all its threads move with it.
+      err = WriteFile(leaf + "/cgroup.procs", "0");
+      if (err == 0) {
+        err = WriteFile(control, "+memory +pids");
+        if (err != 0) WriteFile(dir + "/cgroup.procs", "0");
+      }
+      if (err != 0) rmdir(leaf.c_str());
+      if (err == EBUSY) {
+        *why_not = "cannot enable memory and pids for children of " + dir +
+                   ": other processes share that cgroup (run ahub in a cgroup of its own)";
+        return false;
+      }
+    } else {
+      err = errno;
+    }
+  }
+  if (err != 0) {
+    *why_not = "cannot enable memory and pids for children of " + dir + ": " + ErrnoText(err);
+    return false;
+  }
+  return true;
 }
 
 // True when a child cgroup can be made (and removed) in `dir`.
@@ -185,15 +229,12 @@ CgroupLayout ProbeLayout() {
     if (!HasWord(controllers, "memory") || !HasWord(controllers, "pids")) {
       why_v2 = "cgroup2 at " + v2 + " lacks the memory and pids controllers";
     } else if ((HasWord(subtree, "memory") && HasWord(subtree, "pids")) ||
-               WriteFile(v2 + "/cgroup.subtree_control", "+memory +pids") == 0) {
+               EnableV2Controllers(v2, &why_v2)) {
       if (CanCreateChild(v2, &why_v2)) {
         layout.version = CgroupVersion::kV2;
         layout.v2_dir = v2;
         return layout;
       }
-    } else {
-      // The usual cause: this process shares its cgroup with others ("no internal processes").
-      why_v2 = "cannot enable memory and pids for children of " + v2;
     }
   }
   layout.memory_dir = OwnDir(mounts, "memory");

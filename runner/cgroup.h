@@ -6,6 +6,9 @@
 // The cgroups are created beneath this process's own cgroups (so a limit placed on the runner
 // also bounds its runs): with cgroup v2 when the unified hierarchy offers the memory and pids
 // controllers to this process, else with the v1 memory, pids and (optionally) cpuacct hierarchies.
+// With v2, when this process's cgroup may not hand controllers to children because processes are
+// in it (the "no internal processes" rule), this process first moves into a leaf child of its own,
+// ahub-runner-<pid>; the run cgroups are created beside that leaf.
 // Which one is usable is probed once per process (CgroupSupport()).
 //
 // Invariants:
