@@ -9,13 +9,14 @@
 #                          value replays a prefix (the generator draws sequentially, so R' < R
 #                          gives the first R') and adds cache-sim's rate on that prefix
 #   POLICIES [lru,lfu,lfu-forget,fifo,sieve,opt]  REPEAT [5] (cache-sim runs; best is kept)
-#   PYTHON [python3]
+#   PY_REPEAT [3] (reference.py runs; best is kept, as for cache-sim)  PYTHON [python3]
 #
 # Steps, in this order:
 #  1. check: cache-sim and reference.py on the PY_REQUESTS stream must report identical hit
 #     counts for every policy; the benchmark stops otherwise (nothing is timed before this);
-#  2. time cache-sim on the full stream, REPEAT times, keeping each policy's best replay time
-#     (cache-sim reports its own per-policy replay times, excluding workload generation). Both
+#  2. time cache-sim on the full stream REPEAT times and the reference PY_REPEAT times, keeping
+#     each policy's best replay time (both report their own per-policy replay times, excluding
+#     workload generation, and both are best-of-N so that neither side gets the luckier run). Both
 #     sides are timed in CPU seconds of the simulating thread: on a shared machine wall time
 #     also counts the time a process waits for a core, which swung results by 2x;
 #  3. print one table: hit rate, cache-sim and Python Mreq/s and their ratio.
@@ -31,6 +32,7 @@ seed="${SEED:-42}"
 py_requests="${PY_REQUESTS:-$requests}"
 policies="${POLICIES:-lru,lfu,lfu-forget,fifo,sieve,opt}"
 repeat="${REPEAT:-5}"
+py_repeat="${PY_REPEAT:-3}"
 python="${PYTHON:-python3}"
 
 if [[ ! -x "$bin" ]]; then
@@ -49,10 +51,17 @@ echo "workload: Zipf s=$zipf_s, catalog $catalog, capacity $capacity, seed $seed
 "$bin" "${workload[@]}" --requests "$py_requests" --capacity "$capacity" --policies "$policies" \
   --out "$work/prefix.json"
 "$python" "$here/reference.py" simulate "${workload[@]}" --requests "$py_requests" \
-  --capacity "$capacity" --policies "$policies" > "$work/python.json"
+  --capacity "$capacity" --policies "$policies" > "$work/python-1.json"
 
-# 2. Timing on the full stream (and on Python's prefix, when it replays one).
-for i in $(seq "$repeat"); do
+# 2. Timing on the full stream (and on Python's prefix, when it replays one). The reference's
+#    further runs alternate with cache-sim's: this machine's speed drifts by up to 1.5x over
+#    minutes, and best-of-N on both sides should sample the same spells.
+for i in $(seq "$(( repeat > py_repeat ? repeat : py_repeat ))"); do
+  if (( i > 1 && i <= py_repeat )); then
+    "$python" "$here/reference.py" simulate "${workload[@]}" --requests "$py_requests" \
+      --capacity "$capacity" --policies "$policies" > "$work/python-$i.json"
+  fi
+  (( i <= repeat )) || continue
   "$bin" "${workload[@]}" --requests "$requests" --capacity "$capacity" --policies "$policies" \
     --out "$work/full-$i.json"
   if [[ "$py_requests" != "$requests" ]]; then
@@ -62,12 +71,12 @@ for i in $(seq "$repeat"); do
 done
 
 # 3. Check and report.
-"$python" - "$work" "$repeat" <<'EOF'
+"$python" - "$work" "$repeat" "$py_repeat" <<'EOF'
 import json, sys
 
-work, repeat = sys.argv[1], int(sys.argv[2])
+work, repeat, py_repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 load = lambda name: json.load(open(f"{work}/{name}"))
-prefix, python = load("prefix.json"), load("python.json")
+prefix, python = load("prefix.json"), load("python-1.json")
 policies = prefix["policies"]
 ours_hits, py_hits = prefix["runs"][0]["hits"], python["runs"][0]["hits"]
 bad = [p for p in policies if ours_hits[p] != py_hits[p]]
@@ -86,7 +95,8 @@ def best(kind):
 
 full, full_rate = best("full")
 py_requests = python["requests"]
-py_rate = {p: py_requests / python["runs"][0]["cpu_seconds"][p] for p in policies}
+py_runs = [load(f"python-{i}.json") for i in range(1, py_repeat + 1)]
+py_rate = {p: py_requests / min(r["runs"][0]["cpu_seconds"][p] for r in py_runs) for p in policies}
 print(f"stream generation: {full['workload_seconds']:.2f} s for {full_requests} requests (not timed below)")
 print()
 print("rates in millions of requests per CPU-second of the simulating thread")
