@@ -2,14 +2,13 @@
 //
 // Nodes [0, num_objects) are objects; node num_objects + l is the sentinel of list l. Links are
 // 32-bit indices, so moving an object between lists touches a few 8-byte slots and never
-// allocates. LRU and SIEVE use one list; LFU-forget uses one list per request count.
+// allocates. LFU-forget uses one list per request count.
 //
-// Order: PushBack appends; Front() is the element pushed longest ago, Back() the newest.
-// Next() moves towards the back, Prev() towards the front; both reach the sentinel at the ends.
+// Order: PushBack appends; Front() is the element pushed longest ago.
 //
 // Invariants:
-//  1. An object is in at most one list; Contains(id) <=> its links are not kAbsent.
-//  2. For every node x in a list: Prev(Next(x)) == x and Next(Prev(x)) == x.
+//  1. An object is in at most one list; its links are kAbsent when it is in none.
+//  2. For every node x in a list: x.next.prev == x and x.prev.next == x.
 //  3. An empty list's sentinel links to itself.
 // Thread-safety: none.
 #ifndef AHUB_EXPERIMENTS_CACHE_SIM_POLICIES_INTRUSIVE_LISTS_H_
@@ -40,15 +39,11 @@ class IntrusiveLists {
   void Prefetch(uint32_t id) const { __builtin_prefetch(&links_[id]); }
 
   uint32_t Sentinel(uint32_t list) const { return num_objects_ + list; }
-  bool Contains(uint32_t id) const { return links_[id].next != kAbsent; }
   bool Empty(uint32_t list) const {
     const uint32_t s = Sentinel(list);
     return links_[s].next == s;
   }
   uint32_t Front(uint32_t list) const { return links_[Sentinel(list)].next; }
-  uint32_t Back(uint32_t list) const { return links_[Sentinel(list)].prev; }
-  uint32_t Next(uint32_t node) const { return links_[node].next; }
-  uint32_t Prev(uint32_t node) const { return links_[node].prev; }
 
   void PushBack(uint32_t list, uint32_t id) {
     const uint32_t s = Sentinel(list);
@@ -65,7 +60,7 @@ class IntrusiveLists {
     links_[id] = Link{kAbsent, kAbsent};
   }
 
-  // Remove + PushBack in one step (the LRU hit path).
+  // Remove + PushBack in one step (an LFU-forget hit moving to the next count's list).
   void MoveToBack(uint32_t list, uint32_t id) {
     const Link link = links_[id];
     links_[link.prev].next = link.next;
