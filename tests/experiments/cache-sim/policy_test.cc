@@ -283,6 +283,66 @@ TEST(PolicyTest, LruMatchesAListWhereSpeculativeBlocksMustBeUndone) {
   }
 }
 
+// SIEVE as the paper writes it, on a list: the oracle for the block replay of policies/sieve.cc.
+std::vector<uint8_t> ListSievePattern(const std::vector<uint32_t>& ids, size_t capacity) {
+  std::list<uint32_t> queue;  // front = oldest (the paper's tail), back = newest (head)
+  std::unordered_map<uint32_t, std::pair<std::list<uint32_t>::iterator, bool>> where;
+  auto hand = queue.end();  // end: start at the oldest
+  std::vector<uint8_t> pattern;
+  for (const uint32_t id : ids) {
+    const auto found = where.find(id);
+    pattern.push_back(found != where.end());
+    if (found != where.end()) {
+      found->second.second = true;
+      continue;
+    }
+    if (queue.size() == capacity) {
+      auto it = hand == queue.end() ? queue.begin() : hand;
+      while (where[*it].second) {
+        where[*it].second = false;
+        if (++it == queue.end()) it = queue.begin();
+      }
+      hand = std::next(it);
+      where.erase(*it);
+      queue.erase(it);
+    }
+    queue.push_back(id);
+    where[id] = {std::prev(queue.end()), false};
+  }
+  return pattern;
+}
+
+TEST(PolicyTest, SieveMatchesTheListFormAcrossSpeculativeBlocks) {
+  // Hot objects the hand keeps passing, one-time objects it evicts right after they enter, and
+  // loops that bring evicted objects back: blocks where the hand meets objects the block asked
+  // for, runs into the block's own insertions, or must undo and replay.
+  std::vector<uint32_t> ids;
+  uint32_t x = 4242;
+  uint32_t fresh = 1000000;
+  for (int i = 0; i < 60000; ++i) {
+    x = x * 1103515245u + 12345u;
+    const uint32_t r = x >> 16;
+    if (r % 4 == 0) {
+      ids.push_back(r % 40);  // hot
+    } else if (r % 4 == 1) {
+      ids.push_back(fresh++);  // asked for once
+    } else if (r % 4 == 2) {
+      ids.push_back(100 + (i / 3) % 260);  // a loop a little larger than some capacities
+    } else {
+      ids.push_back(1000 + r % 3000);  // warm
+    }
+  }
+  const RequestStream s = Numbers(ids);
+  for (const uint32_t capacity : {65u, 100u, 257u, 400u, 1500u}) {
+    const std::vector<uint8_t> want = ListSievePattern(ids, capacity);
+    EXPECT_EQ(HitPattern(Policy::kSieve, s, capacity), want) << "capacity " << capacity;
+    const uint64_t warmup = 12345;
+    EXPECT_EQ(CountHits(Policy::kSieve, s, capacity, warmup),
+              std::accumulate(want.begin() + warmup, want.end(), uint64_t{0}))
+        << "capacity " << capacity;
+  }
+}
+
 TEST(PolicyTest, FifoWithWideInsertionNumbersGivesTheSameHits) {
   // ReplayFifo switches to 64-bit insertion numbers only for streams of about 2^32 requests;
   // the wide variant must agree with the narrow one request for request.
