@@ -26,6 +26,7 @@
 #include <span>
 #include <vector>
 
+#include "blocks.h"
 #include "replay.h"
 
 namespace cachesim::internal {
@@ -34,39 +35,19 @@ namespace {
 class LruReplay {
  public:
   explicit LruReplay(const ReplayInput& input)
-      : input_(input),
+      : tally_(input),
         ids_(input.stream.ids()),
         last_(input.stream.num_objects(), kNever),
         capacity_(input.capacity) {}
 
   uint64_t Run() {
-    const uint64_t n = ids_.size();
-    uint64_t t = 0;
-    // Until the cache is full misses evict nothing, so blocks would not apply. Blocks also need
-    // the capacity to exceed a block's misses (so that every eviction in a block takes an object
-    // cached before it), and room after them in the stream for their look-ahead.
-    while (t < n && size_ < capacity_) Step(t++);
-    if (capacity_ > 2 * kBlock) {
-      while (t + kBlock + kLookAhead <= n) {
-        if (!Block(t)) {
-          for (uint64_t j = 0; j < kBlock; ++j) Step(t + j);
-        }
-        t += kBlock;
-      }
-    }
-    while (t < n) Step(t++);
-    return hits_;
+    // Blocks need the capacity to exceed a block's misses, so that every eviction in a block
+    // takes an object cached before it.
+    ReplayInBlocks<kBlock>(*this, ids_.size(), kLookAhead, capacity_ > 2 * kBlock);
+    return tally_.hits();
   }
 
- private:
-  static constexpr uint32_t kNever = 0;
-  static constexpr uint32_t kBlock = 64;
-  // How far past the current request a block reads the stream: the replay's prefetch distance,
-  // and the width of one step of the walk in PastLive.
-  static constexpr uint32_t kWalkStep = 8;
-  static constexpr uint32_t kLookAhead = std::max(kPrefetchDistance, kWalkStep);
-
-  bool Live(uint64_t stamp) const { return last_[ids_[stamp - 1]] == stamp; }
+  bool Full() const { return size_ == capacity_; }
 
   // One request, exactly.
   void Step(uint64_t t) {
@@ -83,7 +64,7 @@ class LruReplay {
         ++size_;
       }
     }
-    Record(t, hit);
+    tally_.Record(t, hit);
   }
 
   // kBlock requests from t with the boundary held where it is, then the boundary moved past as
@@ -116,16 +97,22 @@ class LruReplay {
     // evicted before its request) and every eviction took a stamp from before the block.
     if (lowest_hit >= next && next <= t + 1) {
       oldest_ = next;
-      if (input_.hit_pattern != nullptr || t < input_.warmup) {
-        for (uint32_t j = 0; j < kBlock; ++j) Record(t + j, saved[j] >= boundary);
-      } else {
-        hits_ += kBlock - misses;
-      }
+      tally_.RecordBlock(t, kBlock, kBlock - misses, [&](uint32_t j) { return saved[j] >= boundary; });
       return true;
     }
     for (uint32_t j = kBlock; j-- > 0;) last_[ids_[t + j]] = saved[j];  // undo, newest first
     return false;
   }
+
+ private:
+  static constexpr uint32_t kNever = 0;
+  static constexpr uint32_t kBlock = 64;
+  // How far past the current request a block reads the stream: the replay's prefetch distance,
+  // and the width of one step of the walk in PastLive.
+  static constexpr uint32_t kWalkStep = 8;
+  static constexpr uint32_t kLookAhead = std::max(kPrefetchDistance, kWalkStep);
+
+  bool Live(uint64_t stamp) const { return last_[ids_[stamp - 1]] == stamp; }
 
   // The stamp just past the first `count` live stamps at or after s (s itself when count is 0).
   // Stamps are tested kWalkStep at a time: their loads are independent, so they overlap, and a
@@ -146,18 +133,12 @@ class LruReplay {
     }
   }
 
-  void Record(uint64_t t, bool hit) {
-    if (input_.hit_pattern != nullptr) input_.hit_pattern[t] = hit;
-    hits_ += static_cast<uint64_t>(hit) & static_cast<uint64_t>(t >= input_.warmup);
-  }
-
-  const ReplayInput& input_;
+  HitTally tally_;
   std::span<const uint32_t> ids_;
   std::vector<uint32_t> last_;  // stamp of each object's last request, or kNever
   uint32_t capacity_;
   uint32_t size_ = 0;    // cached objects
   uint64_t oldest_ = 1;  // the boundary: stamps >= oldest_ are cached
-  uint64_t hits_ = 0;
 };
 
 }  // namespace

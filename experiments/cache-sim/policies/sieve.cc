@@ -31,6 +31,7 @@
 #include <span>
 #include <vector>
 
+#include "blocks.h"
 #include "replay.h"
 
 namespace cachesim::internal {
@@ -39,75 +40,24 @@ namespace {
 class SieveReplay {
  public:
   explicit SieveReplay(const ReplayInput& input)
-      : input_(input),
+      : tally_(input),
         ids_(input.stream.ids()),
         state_(input.stream.num_objects(), kAbsent),
         slots_(uint64_t{input.capacity} * 2),
         capacity_(input.capacity) {}
 
   uint64_t Run() {
-    const uint64_t n = ids_.size();
-    uint64_t t = 0;
-    // Blocks need a full cache (before, misses evict nothing), room in the slots for a block's
-    // insertions after a packing, and the stream to extend past the block's prefetches.
-    while (t < n && size_ < capacity_) Step(t++);
-    if (capacity_ > 2 * kBlock) {
-      while (t + kBlock + kPrefetchDistance <= n) {
-        if (!Block(t)) {
-          for (uint64_t j = 0; j < kBlock; ++j) Step(t + j);
-        }
-        t += kBlock;
-      }
-    }
-    while (t < n) Step(t++);
-    return hits_;
+    // Blocks need room in the slots for a block's insertions after a packing.
+    ReplayInBlocks<kBlock>(*this, ids_.size(), kPrefetchDistance, capacity_ > 2 * kBlock);
+    return tally_.hits();
   }
 
- private:
-  // A distinct type rather than uint8_t: stores through a char type may alias anything, so
-  // the compiler would reload every member after each state store. Values from kInBlock up
-  // exist only while a block is being replayed.
-  enum class State : uint8_t {
-    kAbsent = 0,
-    kCached = 1,   // cached, not visited
-    kVisited = 2,  // cached, visited
-    kInBlock = 0x10,
-    kPending = 0x11,      // missed in this block; inserted when the block ends
-    kPendingHit = 0x12,   // missed in this block, then asked for again
-    kHitCached = 0x13,    // cached and not visited before the block, hit in it
-    kHitVisited = 0x14,   // cached and visited before the block, hit in it
-  };
-  static constexpr State kAbsent = State::kAbsent;
-  static constexpr State kCached = State::kCached;
-  static constexpr State kVisited = State::kVisited;
-  static constexpr uint32_t kHole = UINT32_MAX;
-  static constexpr uint64_t kNowhere = UINT64_MAX;
-  static constexpr uint64_t kWalkAhead = 16;
-  static constexpr uint32_t kBlock = 32;
-  static_assert(kBlock <= 64, "Block keeps its misses in a 64-bit mask");
-
-  static bool InBlock(State s) { return (static_cast<uint8_t>(s) & 0x10) != 0; }
+  bool Full() const { return size_ == capacity_; }
 
   // One request, exactly.
   void Step(uint64_t t) {
     if (t + kPrefetchDistance < ids_.size()) __builtin_prefetch(&state_[ids_[t + kPrefetchDistance]]);
-    Record(t, Access(ids_[t]));
-  }
-
-  bool Access(uint32_t id) {
-    const State state = state_[id];
-    // Stored on a miss too: the object is not in the queue yet, so the eviction below cannot
-    // see it, and Insert() resets it. Storing unconditionally keeps the hit path free of a
-    // second branch.
-    state_[id] = kVisited;
-    if (state != kAbsent) return true;
-    if (size_ == capacity_) {
-      Evict();
-    } else {
-      ++size_;
-    }
-    Insert(id);
-    return false;
+    tally_.Record(t, Access(ids_[t]));
   }
 
   // A block of kBlock requests from t, as described at the top. Returns false, with everything
@@ -226,22 +176,54 @@ class SieveReplay {
       state_[d.object] = d.final_state;
       if (d.final_state == kAbsent) slots_[d.slot] = kHole;
     }
-    if (input_.hit_pattern != nullptr || t < input_.warmup) {
-      for (uint32_t j = 0; j < kBlock; ++j) Record(t + j, saved[j] != kAbsent);
-    } else {
-      hits_ += kBlock - misses;
-    }
+    tally_.RecordBlock(t, kBlock, kBlock - misses, [&](uint32_t j) { return saved[j] != kAbsent; });
     return true;
+  }
+
+ private:
+  // A distinct type rather than uint8_t: stores through a char type may alias anything, so
+  // the compiler would reload every member after each state store. Values from kInBlock up
+  // exist only while a block is being replayed.
+  enum class State : uint8_t {
+    kAbsent = 0,
+    kCached = 1,   // cached, not visited
+    kVisited = 2,  // cached, visited
+    kInBlock = 0x10,
+    kPending = 0x11,      // missed in this block; inserted when the block ends
+    kPendingHit = 0x12,   // missed in this block, then asked for again
+    kHitCached = 0x13,    // cached and not visited before the block, hit in it
+    kHitVisited = 0x14,   // cached and visited before the block, hit in it
+  };
+  static constexpr State kAbsent = State::kAbsent;
+  static constexpr State kCached = State::kCached;
+  static constexpr State kVisited = State::kVisited;
+  static constexpr uint32_t kHole = UINT32_MAX;
+  static constexpr uint64_t kNowhere = UINT64_MAX;
+  static constexpr uint64_t kWalkAhead = 16;
+  static constexpr uint32_t kBlock = 32;
+  static_assert(kBlock <= 64, "Block keeps its misses in a 64-bit mask");
+
+  static bool InBlock(State s) { return (static_cast<uint8_t>(s) & 0x10) != 0; }
+
+  bool Access(uint32_t id) {
+    const State state = state_[id];
+    // Stored on a miss too: the object is not in the queue yet, so the eviction below cannot
+    // see it, and Insert() resets it. Storing unconditionally keeps the hit path free of a
+    // second branch.
+    state_[id] = kVisited;
+    if (state != kAbsent) return true;
+    if (size_ == capacity_) {
+      Evict();
+    } else {
+      ++size_;
+    }
+    Insert(id);
+    return false;
   }
 
   bool Undo(uint64_t t, const State* saved) {
     for (uint32_t j = kBlock; j-- > 0;) state_[ids_[t + j]] = saved[j];  // newest first
     return false;
-  }
-
-  void Record(uint64_t t, bool hit) {
-    if (input_.hit_pattern != nullptr) input_.hit_pattern[t] = hit;
-    hits_ += static_cast<uint64_t>(hit) & static_cast<uint64_t>(t >= input_.warmup);
   }
 
   // A request's effect on its object's state within a block, and the state when it ends.
@@ -305,7 +287,7 @@ class SieveReplay {
     used_ = kept;
   }
 
-  const ReplayInput& input_;
+  HitTally tally_;
   std::span<const uint32_t> ids_;
   std::vector<State> state_;      // per object
   std::vector<uint32_t> slots_;   // cached objects, oldest first, with holes
@@ -313,7 +295,6 @@ class SieveReplay {
   uint32_t size_ = 0;             // cached objects
   uint64_t used_ = 0;             // slots in use: live entries and holes
   uint64_t hand_ = kNowhere;      // a slot index, or kNowhere: start at the oldest
-  uint64_t hits_ = 0;
 };
 
 }  // namespace
