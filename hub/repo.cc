@@ -4,6 +4,8 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <limits>
 #include <optional>
@@ -244,15 +246,53 @@ Result<std::unique_ptr<PackageRepo>> PackageRepo::Open(const fs::path& root,
   std::error_code ec;
   fs::create_directories(root, ec);
   if (ec) return Status::IoError(root.string() + ": " + ec.message());
+  if (!fs::exists(path / "HEAD", ec)) {
+    if (Status created = Create(root, package_id, path); !created.ok()) return created;
+  }
   git_repository* raw = nullptr;
-  if (fs::exists(path / "HEAD", ec)) {
-    if (git_repository_open_bare(&raw, path.c_str()) != 0) {
-      return Status::IoError(path.string() + ": cannot open: " + GitMessage());
-    }
-  } else if (git_repository_init(&raw, path.c_str(), /*is_bare=*/1) != 0) {
-    return Status::IoError(path.string() + ": cannot create: " + GitMessage());
+  if (git_repository_open_bare(&raw, path.c_str()) != 0) {
+    return Status::IoError(path.string() + ": cannot open: " + GitMessage());
   }
   return std::unique_ptr<PackageRepo>(new PackageRepo(raw, path));
+}
+
+// A process killed inside git_repository_init leaves a directory without HEAD and with a
+// config.lock that makes every later init of that path fail. So a repository is initialised
+// under a temporary name (a dot name, which no package id can take) and renamed into place.
+Status PackageRepo::Create(const fs::path& root, const std::string& package_id,
+                           const fs::path& path) {
+  std::error_code ec;
+  // A leftover without HEAD never held a version (tags come after init), so nothing
+  // acknowledged is lost by clearing it.
+  fs::remove_all(path, ec);
+  std::string tmp = (root / ("." + package_id + kUnfinishedSuffix + "XXXXXX")).string();
+  if (::mkdtemp(tmp.data()) == nullptr) {
+    return Status::IoError(tmp + ": cannot create: " + std::strerror(errno));
+  }
+  git_repository* raw = nullptr;
+  if (git_repository_init(&raw, tmp.c_str(), /*is_bare=*/1) != 0) {
+    const std::string message = GitMessage();
+    fs::remove_all(tmp, ec);
+    return Status::IoError(path.string() + ": cannot create: " + message);
+  }
+  git_repository_free(raw);
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove_all(tmp, ec);
+    // Another thread created it first: that one is as good.
+    if (!fs::exists(path / "HEAD", ec)) return Status::IoError(path.string() + ": cannot create");
+  }
+  return Status::Ok();
+}
+
+void PackageRepo::RemoveUnfinished(const fs::path& root) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.front() == '.' && name.find(kUnfinishedSuffix) != std::string::npos) {
+      fs::remove_all(e.path(), ec);
+    }
+  }
 }
 
 std::vector<int> PackageRepo::Versions() const {

@@ -60,6 +60,10 @@ class PackageRepo {
   static Result<std::unique_ptr<PackageRepo>> Open(const std::filesystem::path& root,
                                                    const std::string& package_id);
 
+  // Removes the repositories whose creation a killed process left unfinished under `root`. Call
+  // it once at start-up, before any Open: a creation in progress looks the same.
+  static void RemoveUnfinished(const std::filesystem::path& root);
+
   // Commits the regular files and directories of `dir` (executable bit kept, a top-level .git
   // skipped, links refused; empty directories are not recorded, as git stores no empty trees)
   // as version `version` (>= 1). The parent is the commit of the highest existing version below
@@ -87,6 +91,10 @@ class PackageRepo {
   Result<std::string> CommitOf(int version) const;
 
  private:
+  static constexpr const char* kUnfinishedSuffix = ".git.unfinished-";
+  static Status Create(const std::filesystem::path& root, const std::string& package_id,
+                       const std::filesystem::path& path);
+
   PackageRepo(git_repository* repo, std::filesystem::path path);
 
   git_repository* repo_;

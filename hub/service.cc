@@ -729,8 +729,6 @@ Result<std::unique_ptr<Hub>> Hub::Open(const HubConfig& config) {
     fs::create_directories(d, ec);
     if (ec) return Status::IoError(d.string() + ": " + ec.message());
   }
-  // Leftovers of a killed process: uploads that were never acknowledged.
-  for (const auto& e : fs::directory_iterator(impl->StagingRoot(), ec)) fs::remove_all(e.path(), ec);
   auto work = TempDir::Create(config.work_dir.empty() ? fs::temp_directory_path() : config.work_dir, "ahub-jobs-");
   if (!work.ok()) return work.status();
   impl->work_root_ = std::move(work.value());
@@ -741,6 +739,10 @@ Result<std::unique_ptr<Hub>> Hub::Open(const HubConfig& config) {
     return Status::FailedPrecondition(config.data_dir.string() + " is in use by another ahub serve (" + lock.string() +
                                       " is locked)");
   }
+  // Leftovers of a killed process, cleared only once the lock says that no other hub is using
+  // them: uploads that were never acknowledged, repositories whose creation it did not finish.
+  for (const auto& e : fs::directory_iterator(impl->StagingRoot(), ec)) fs::remove_all(e.path(), ec);
+  PackageRepo::RemoveUnfinished(impl->GitRoot());
   auto store = Store::Open(config.data_dir / "hub.db");
   if (!store.ok()) return store.status();
   impl->store_ = std::move(store.value());

@@ -94,6 +94,32 @@ TEST_F(RepoTest, CommitsVersionsAsTaggedCommitsWithParents) {
   EXPECT_EQ(OpenRepo()->Versions(), (std::vector<int>{1, 2}));
 }
 
+TEST_F(RepoTest, OpenRecoversFromACreationThatWasKilled) {
+  // What a process killed inside git_repository_init leaves: no HEAD, a held config.lock. The
+  // old Open failed on it for ever ("failed to lock file config.lock").
+  fs::create_directories(GitDir());
+  WriteFile(GitDir(), "config.lock", "");
+  WriteFile(GitDir(), "description", "partial\n");
+  auto repo = OpenRepo();
+  const fs::path v1 = tmp_.Sub("v1");
+  WriteFile(v1, "package.yaml", "version: 1\n");
+  Commit(*repo, v1, 1);
+  EXPECT_EQ(repo->Versions(), (std::vector<int>{1}));
+  Git("--git-dir=" + GitDir() + " fsck --strict");
+}
+
+TEST_F(RepoTest, RemoveUnfinishedClearsOnlyInterruptedCreations) {
+  const fs::path root = tmp_.path() / "repos";
+  OpenRepo();
+  fs::create_directories(root / ".other.git.unfinished-Ab12Cd");
+  PackageRepo::RemoveUnfinished(root);
+  EXPECT_FALSE(fs::exists(root / ".other.git.unfinished-Ab12Cd"));
+  EXPECT_TRUE(fs::exists(root / "pkg.git/HEAD"));
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(root)) left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"pkg.git"});  // no temporary name either
+}
+
 TEST_F(RepoTest, CommitIsDeterministic) {
   const fs::path dir = tmp_.Sub("v1");
   WriteFile(dir, "package.yaml", "x\n");
