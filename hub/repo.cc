@@ -278,9 +278,9 @@ Status PackageRepo::Create(const fs::path& root, const std::string& package_id,
   git_repository_free(raw);
   fs::rename(tmp, path, ec);
   if (ec) {
+    const std::string reason = ec.message();
     fs::remove_all(tmp, ec);
-    // Another thread created it first: that one is as good.
-    if (!fs::exists(path / "HEAD", ec)) return Status::IoError(path.string() + ": cannot create");
+    return Status::IoError(path.string() + ": cannot create: " + reason);
   }
   return Status::Ok();
 }

@@ -56,7 +56,9 @@ class PackageRepo {
   PackageRepo& operator=(const PackageRepo&) = delete;
 
   // Opens, or creates when missing, the bare repository of `package_id` under `root` (created
-  // too). `package_id` must be a plain name (no '/', not starting with '.').
+  // too). `package_id` must be a plain name (no '/', not starting with '.'). Creating must not race
+  // with another Open of the same id: the hub creates repositories only while ingesting, under its
+  // ingestion lock.
   static Result<std::unique_ptr<PackageRepo>> Open(const std::filesystem::path& root,
                                                    const std::string& package_id);
 

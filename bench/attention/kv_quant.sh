@@ -14,10 +14,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_then_benchmark kv-quant "$@"
 
-if ! command -v python3 >/dev/null 2>&1; then
-  echo "(python3 not found: no table; read $RUN_JSON)"
-  exit 0
-fi
 python3 - "$CHECK_JSON" "$RUN_JSON" <<'EOF'
 import json, sys
 

@@ -3,7 +3,8 @@
 # checks its arguments (exit 2 on misuse), records the GPU's clocks in OUT_DIR/gpu.txt, runs
 # `PROGRAM --check` (OUT_DIR/<name>_check.json; the script stops there if it fails: set -e),
 # then the benchmark with the extra flags (OUT_DIR/<name>.json), <name> being PROGRAM with '-'
-# as '_'. Sets CHECK_JSON and RUN_JSON for the script's table.
+# as '_'. Sets CHECK_JSON and RUN_JSON for the script's table. Without python3 (which prints the
+# table) it says where the figures are and ends the script with status 0.
 check_then_benchmark() {
   local program=$1
   if [[ $# -lt 3 ]]; then
@@ -31,4 +32,8 @@ check_then_benchmark() {
   start=$(date +%s)
   "$bin" "$@" --out "$RUN_JSON"
   echo "benchmark took $(($(date +%s) - start)) s; JSON: $RUN_JSON"
+  if ! command -v python3 > /dev/null; then
+    echo "(no python3: the figures are in $RUN_JSON, under \"summary\")"
+    exit 0
+  fi
 }

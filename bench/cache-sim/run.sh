@@ -52,6 +52,19 @@ echo "workload: Zipf s=$zipf_s, catalog $catalog, capacity $capacity, seed $seed
   --out "$work/prefix.json"
 "$python" "$here/reference.py" simulate "${workload[@]}" --requests "$py_requests" \
   --capacity "$capacity" --policies "$policies" > "$work/python-1.json"
+"$python" - "$work/prefix.json" "$work/python-1.json" <<'EOF'
+import json, sys
+
+ours, python = (json.load(open(p)) for p in sys.argv[1:3])
+policies = ours["policies"]
+ours_hits, py_hits = ours["runs"][0]["hits"], python["runs"][0]["hits"]
+bad = [p for p in policies if ours_hits[p] != py_hits[p]]
+for p in bad:
+    print(f"MISMATCH {p}: cache-sim {ours_hits[p]} hits, reference.py {py_hits[p]}", file=sys.stderr)
+if bad:
+    sys.exit(1)
+print(f"check: identical hit counts for {', '.join(policies)} on {python['requests']} requests")
+EOF
 
 # 2. Timing on the full stream (and on Python's prefix, when it replays one). The reference's
 #    further runs alternate with cache-sim's: this machine's speed drifts by up to 1.5x over
@@ -70,23 +83,15 @@ for i in $(seq "$(( repeat > py_repeat ? repeat : py_repeat ))"); do
   fi
 done
 
-# 3. Check and report.
+# 3. Report.
 "$python" - "$work" "$repeat" "$py_repeat" <<'EOF'
 import json, sys
 
 work, repeat, py_repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 load = lambda name: json.load(open(f"{work}/{name}"))
-prefix, python = load("prefix.json"), load("python-1.json")
-policies = prefix["policies"]
-ours_hits, py_hits = prefix["runs"][0]["hits"], python["runs"][0]["hits"]
-bad = [p for p in policies if ours_hits[p] != py_hits[p]]
-if bad:
-    for p in bad:
-        print(f"MISMATCH {p}: cache-sim {ours_hits[p]} hits, reference.py {py_hits[p]}", file=sys.stderr)
-    sys.exit(1)
+python = load("python-1.json")
+policies = list(python["runs"][0]["hits"])
 full_requests = load("full-1.json")["workload"]["requests"]
-print(f"check: identical hit counts for {', '.join(policies)} on "
-      + ("the same stream" if python["requests"] == full_requests else "the prefix"))
 
 def best(kind):
     runs = [load(f"{kind}-{i}.json") for i in range(1, repeat + 1)]

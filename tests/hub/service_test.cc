@@ -8,9 +8,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "hub/archive.h"
 #include "runner/builtins.h"
@@ -33,15 +33,19 @@ class ServiceTest : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
-  void Open(bool seed) {
+  static std::shared_ptr<Executor> LocalExecutor() {
+    LocalExecutorOptions exec;
+    exec.builtin_dir = AHUB_BIN_DIR;
+    return NewLocalExecutor(exec);
+  }
+  // A started hub on dir_/var; the executor is the local one unless given.
+  void Open(bool seed, std::shared_ptr<Executor> executor = nullptr, int workers = 2) {
     HubConfig config;
     config.data_dir = dir_ / "var";
     config.seed = seed;
     config.seed_dir = fs::path(AHUB_SOURCE_DIR) / "packages";
-    config.workers = 2;
-    LocalExecutorOptions exec;
-    exec.builtin_dir = AHUB_BIN_DIR;
-    config.executor = NewLocalExecutor(exec);
+    config.workers = workers;
+    config.executor = executor ? std::move(executor) : LocalExecutor();
     auto hub = Hub::Open(config);
     ASSERT_TRUE(hub.ok()) << hub.status().ToString();
     hub_ = std::move(hub.value());
@@ -136,6 +140,7 @@ class GpuCountingExecutor final : public Executor {
       const int now = ++active_;
       int seen = max_.load();
       while (now > seen && !max_.compare_exchange_weak(seen, now)) {
+        // `seen` now holds the current maximum; try again while ours is higher.
       }
       ++gpu_runs_;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -154,19 +159,8 @@ class GpuCountingExecutor final : public Executor {
 };
 
 TEST_F(ServiceTest, GpuJobsRunOneAtATime) {
-  HubConfig config;
-  config.data_dir = dir_ / "var";
-  config.seed = true;
-  config.seed_dir = fs::path(AHUB_SOURCE_DIR) / "packages";
-  config.workers = 3;
-  LocalExecutorOptions exec;
-  exec.builtin_dir = AHUB_BIN_DIR;
-  auto counting = std::make_shared<GpuCountingExecutor>(NewLocalExecutor(exec));
-  config.executor = counting;
-  auto hub = Hub::Open(config);
-  ASSERT_TRUE(hub.ok()) << hub.status().ToString();
-  hub_ = std::move(hub.value());
-  ASSERT_TRUE(hub_->Start().ok());
+  auto counting = std::make_shared<GpuCountingExecutor>(LocalExecutor());
+  ASSERT_NO_FATAL_FAILURE(Open(/*seed=*/true, counting, /*workers=*/3));
   hub_->WaitIdle();
   ASSERT_GE(counting->gpu_runs(), 2) << "packages/ should hold several gpu: true packages";
   EXPECT_EQ(counting->max_concurrent(), 1);

@@ -1,8 +1,8 @@
 #include "experiments/attention/decode/check.h"
 
-#include <stdexcept>
-#include <set>
 #include <algorithm>
+#include <set>
+#include <stdexcept>
 
 #include "experiments/attention/common/stats.h"
 #include "experiments/attention/decode/decode.h"

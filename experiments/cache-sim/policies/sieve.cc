@@ -93,7 +93,8 @@ class SieveReplay {
       uint32_t object;
       State final_state;  // kAbsent: evicted
     };
-    Decision decisions[2 * kBlock];
+    // One per object the block asked for at most: each sits in one slot, passed at most once.
+    Decision decisions[kBlock];
     uint32_t num_decisions = 0;
     const uint64_t old_used = used_;
     uint64_t h = hand_ == kNowhere ? 0 : hand_;
@@ -119,7 +120,6 @@ class SieveReplay {
         }
         continue;
       }
-      if (num_decisions == 2 * kBlock) return Undo(t, saved);
       const uint32_t now = miss_at[evicted];
       if (s == State::kPending) {
         // Asked for once, by its miss before this one: unvisited, evicted, never asked again.

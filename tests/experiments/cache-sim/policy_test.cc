@@ -41,6 +41,34 @@ uint64_t Misses(Policy policy, const RequestStream& stream, uint64_t capacity) {
   return stream.size() - CountHits(policy, stream, capacity, 0);
 }
 
+// A linear congruential generator: reproducible workloads, the same on every platform.
+class Lcg {
+ public:
+  explicit Lcg(uint32_t seed) : x_(seed) {}
+  uint32_t Next() {
+    x_ = x_ * 1103515245u + 12345u;
+    return x_ >> 16;
+  }
+
+ private:
+  uint32_t x_;
+};
+
+using Oracle = std::vector<uint8_t> (*)(const std::vector<uint32_t>& ids, size_t capacity);
+
+// `policy` must give `oracle`'s hit pattern at every capacity, and its hit count after `warmup`.
+void ExpectMatchesOracle(Policy policy, Oracle oracle, const std::vector<uint32_t>& ids,
+                         std::initializer_list<uint32_t> capacities, uint64_t warmup) {
+  const RequestStream s = Numbers(ids);
+  for (const uint32_t capacity : capacities) {
+    const std::vector<uint8_t> want = oracle(ids, capacity);
+    EXPECT_EQ(HitPattern(policy, s, capacity), want) << "capacity " << capacity;
+    EXPECT_EQ(CountHits(policy, s, capacity, warmup),
+              std::accumulate(want.begin() + warmup, want.end(), uint64_t{0}))
+        << "capacity " << capacity;
+  }
+}
+
 TEST(PolicyTest, NamesRoundTrip) {
   for (const Policy p : AllPolicies()) EXPECT_EQ(ParsePolicy(PolicyName(p)), p);
   EXPECT_EQ(AllPolicies().size(), 6u);
@@ -222,11 +250,8 @@ TEST(PolicyTest, CapacityOneHitsOnlyImmediateRepeats) {
 
 TEST(PolicyTest, OptIsNeverWorseThanOtherPolicies) {
   std::vector<uint32_t> ids;
-  uint32_t x = 12345;
-  for (int i = 0; i < 20000; ++i) {
-    x = x * 1103515245u + 12345u;
-    ids.push_back((x >> 16) % (i % 3 == 0 ? 50 : 400));
-  }
+  Lcg lcg(12345);
+  for (int i = 0; i < 20000; ++i) ids.push_back(lcg.Next() % (i % 3 == 0 ? 50 : 400));
   const RequestStream s = Numbers(ids);
   for (const uint64_t capacity : {1u, 10u, 60u, 200u}) {
     const uint64_t opt = CountHits(Policy::kOpt, s, capacity, 0);
@@ -263,24 +288,16 @@ TEST(PolicyTest, LruMatchesAListWhereSpeculativeBlocksMustBeUndone) {
   const uint32_t loop = 300;
   std::vector<uint32_t> ids;
   uint32_t fresh = 100000;
-  uint32_t x = 99;
+  Lcg lcg(99);
   for (int round = 0; round < 60; ++round) {
     for (uint32_t i = 0; i < loop; ++i) {
       ids.push_back(i);
       if (round % 3 == 1 && i % 41 == 0) ids.push_back(fresh++);
-      x = x * 1103515245u + 12345u;
-      if (round % 3 == 2) ids.push_back((x >> 16) % 700);  // noise over a wider catalog
+      const uint32_t r = lcg.Next();
+      if (round % 3 == 2) ids.push_back(r % 700);  // noise over a wider catalog
     }
   }
-  const RequestStream s = Numbers(ids);
-  for (const uint32_t capacity : {129u, 200u, 299u, 300u, 301u, 450u}) {
-    const std::vector<uint8_t> want = ListLruPattern(ids, capacity);
-    EXPECT_EQ(HitPattern(Policy::kLru, s, capacity), want) << "capacity " << capacity;
-    const uint64_t warmup = 7777;
-    EXPECT_EQ(CountHits(Policy::kLru, s, capacity, warmup),
-              std::accumulate(want.begin() + warmup, want.end(), uint64_t{0}))
-        << "capacity " << capacity;
-  }
+  ExpectMatchesOracle(Policy::kLru, ListLruPattern, ids, {129, 200, 299, 300, 301, 450}, 7777);
 }
 
 // SIEVE as the paper writes it, on a list: the oracle for the block replay of policies/sieve.cc.
@@ -317,11 +334,10 @@ TEST(PolicyTest, SieveMatchesTheListFormAcrossSpeculativeBlocks) {
   // loops that bring evicted objects back: blocks where the hand meets objects the block asked
   // for, runs into the block's own insertions, or must undo and replay.
   std::vector<uint32_t> ids;
-  uint32_t x = 4242;
+  Lcg lcg(4242);
   uint32_t fresh = 1000000;
   for (int i = 0; i < 60000; ++i) {
-    x = x * 1103515245u + 12345u;
-    const uint32_t r = x >> 16;
+    const uint32_t r = lcg.Next();
     if (r % 4 == 0) {
       ids.push_back(r % 40);  // hot
     } else if (r % 4 == 1) {
@@ -332,26 +348,15 @@ TEST(PolicyTest, SieveMatchesTheListFormAcrossSpeculativeBlocks) {
       ids.push_back(1000 + r % 3000);  // warm
     }
   }
-  const RequestStream s = Numbers(ids);
-  for (const uint32_t capacity : {65u, 100u, 257u, 400u, 1500u}) {
-    const std::vector<uint8_t> want = ListSievePattern(ids, capacity);
-    EXPECT_EQ(HitPattern(Policy::kSieve, s, capacity), want) << "capacity " << capacity;
-    const uint64_t warmup = 12345;
-    EXPECT_EQ(CountHits(Policy::kSieve, s, capacity, warmup),
-              std::accumulate(want.begin() + warmup, want.end(), uint64_t{0}))
-        << "capacity " << capacity;
-  }
+  ExpectMatchesOracle(Policy::kSieve, ListSievePattern, ids, {65, 100, 257, 400, 1500}, 12345);
 }
 
 TEST(PolicyTest, FifoWithWideInsertionNumbersGivesTheSameHits) {
   // ReplayFifo switches to 64-bit insertion numbers only for streams of about 2^32 requests;
   // the wide variant must agree with the narrow one request for request.
   std::vector<uint32_t> ids;
-  uint32_t x = 777;
-  for (int i = 0; i < 20000; ++i) {
-    x = x * 1103515245u + 12345u;
-    ids.push_back((x >> 16) % (i % 5 == 0 ? 30 : 900));
-  }
+  Lcg lcg(777);
+  for (int i = 0; i < 20000; ++i) ids.push_back(lcg.Next() % (i % 5 == 0 ? 30 : 900));
   const RequestStream s = Numbers(ids);
   for (const uint32_t capacity : {1u, 2u, 29u, 300u, 900u}) {
     for (const uint64_t warmup : {uint64_t{0}, uint64_t{5000}}) {
